@@ -1,0 +1,271 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace ImplicitRegOnnx.Onnx;
+
+/// <summary>How a tensor's payload was stored in the file, so a save writes it the same way.</summary>
+public enum TensorStorage
+{
+    /// <summary>raw_data: little-endian bytes (the default for tensors this toolkit creates).</summary>
+    Raw,
+
+    /// <summary>The typed repeated fields (float_data, int32_data, int64_data, ...).</summary>
+    Typed,
+}
+
+/// <summary>Where a tensor's payload lived outside the model file (ONNX IR spec, "External Tensor Data").</summary>
+/// <param name="Location">Path of the side file, relative to the model file's folder.</param>
+/// <param name="Offset">Byte offset in the side file, when given.</param>
+/// <param name="Length">Byte length, when given.</param>
+/// <param name="Checksum">The SHA1 digest string, when given.</param>
+public sealed record ExternalDataInfo(string Location, long? Offset, long? Length, string? Checksum);
+
+/// <summary>
+/// A dense constant tensor: element type, dimensions and payload. Numeric payloads are kept as
+/// little-endian bytes in row-major order (the raw_data layout); strings as byte strings.
+/// </summary>
+public sealed class Tensor
+{
+    private readonly byte[] _bytes;
+    private readonly byte[][]? _strings;
+
+    /// <summary>Creates a numeric tensor from little-endian bytes (raw_data layout).</summary>
+    public Tensor(ElementType elementType, long[] dims, byte[] rawBytes, string name = "")
+    {
+        if (elementType == ElementType.String)
+        {
+            throw new ArgumentException("String tensors hold strings, not bytes; use FromStrings.", nameof(elementType));
+        }
+        ElementType = elementType;
+        Dims = dims;
+        _bytes = rawBytes;
+        Name = name;
+        var expected = elementType.ByteCount(ElementCountOf(dims));
+        if (rawBytes.LongLength != expected)
+        {
+            throw new OnnxFormatException(
+                $"tensor '{name}' of type {elementType.Name()} and shape [{string.Join(",", dims)}] needs {expected} bytes of data but has {rawBytes.LongLength}");
+        }
+    }
+
+    private Tensor(long[] dims, byte[][] strings, string name)
+    {
+        ElementType = ElementType.String;
+        Dims = dims;
+        _bytes = [];
+        _strings = strings;
+        Name = name;
+        if (strings.LongLength != ElementCountOf(dims))
+        {
+            throw new OnnxFormatException(
+                $"tensor '{name}' of shape [{string.Join(",", dims)}] needs {ElementCountOf(dims)} strings but has {strings.LongLength}");
+        }
+    }
+
+    /// <summary>Creates a string tensor; each element is a byte string (UTF-8 by convention).</summary>
+    public static Tensor FromStrings(long[] dims, byte[][] strings, string name = "") => new(dims, strings, name);
+
+    /// <summary>Creates a tensor from a typed array of a matching element type.</summary>
+    public static Tensor FromArray<T>(T[] data, long[] dims, string name = "")
+        where T : unmanaged
+    {
+        var type = ElementTypeOf<T>();
+        var bytes = MemoryMarshal.AsBytes(data.AsSpan()).ToArray();
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("Big-endian hosts are not supported.");
+        }
+        return new Tensor(type, dims, bytes, name);
+    }
+
+    /// <summary>A scalar (rank 0) tensor.</summary>
+    public static Tensor Scalar<T>(T value, string name = "")
+        where T : unmanaged => FromArray([value], [], name);
+
+    public string Name { get; set; }
+
+    public ElementType ElementType { get; }
+
+    public long[] Dims { get; }
+
+    public string? DocString { get; set; }
+
+    /// <summary>How the payload is written on save.</summary>
+    public TensorStorage Storage { get; set; } = TensorStorage.Raw;
+
+    /// <summary>Set when the payload came from (and by default goes back to) a side file.</summary>
+    public ExternalDataInfo? External { get; set; }
+
+    /// <summary>Fields of TensorProto the IR does not model (segment, metadata, unknown fields), kept for the round trip.</summary>
+    internal byte[]? PreservedFields { get; set; }
+
+    public long ElementCount => ElementCountOf(Dims);
+
+    /// <summary>Size of the payload in bytes (strings: total bytes of all strings).</summary>
+    public long ByteSize => _strings is null ? _bytes.LongLength : _strings.Sum(s => (long)s.Length);
+
+    /// <summary>The raw little-endian payload of a numeric tensor.</summary>
+    public ReadOnlySpan<byte> RawBytes => _bytes;
+
+    /// <summary>The elements of a string tensor.</summary>
+    public IReadOnlyList<byte[]> Strings => _strings ?? throw new InvalidOperationException($"Tensor '{Name}' is {ElementType.Name()}, not string.");
+
+    /// <summary>A copy of the payload as an array of T, which must match the element type.</summary>
+    public T[] ToArray<T>()
+        where T : unmanaged
+    {
+        if (ElementTypeOf<T>() != ElementType)
+        {
+            throw new InvalidOperationException($"Tensor '{Name}' is {ElementType.Name()}, not {typeof(T).Name}.");
+        }
+        return MemoryMarshal.Cast<byte, T>(_bytes).ToArray();
+    }
+
+    /// <summary>The elements converted to double (real numeric and bool types).</summary>
+    public double[] ToDoubles()
+    {
+        var n = checked((int)ElementCount);
+        var result = new double[n];
+        var b = _bytes.AsSpan();
+        for (var i = 0; i < n; i++)
+        {
+            result[i] = ElementType switch
+            {
+                ElementType.Float => BinaryPrimitives.ReadSingleLittleEndian(b[(4 * i)..]),
+                ElementType.Double => BinaryPrimitives.ReadDoubleLittleEndian(b[(8 * i)..]),
+                ElementType.Float16 => (double)BinaryPrimitives.ReadHalfLittleEndian(b[(2 * i)..]),
+                ElementType.BFloat16 => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b[(2 * i)..]) << 16),
+                ElementType.Int8 => (sbyte)b[i],
+                ElementType.UInt8 or ElementType.Bool => b[i],
+                ElementType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(b[(2 * i)..]),
+                ElementType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(b[(2 * i)..]),
+                ElementType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(b[(4 * i)..]),
+                ElementType.UInt32 => BinaryPrimitives.ReadUInt32LittleEndian(b[(4 * i)..]),
+                ElementType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(b[(8 * i)..]),
+                ElementType.UInt64 => BinaryPrimitives.ReadUInt64LittleEndian(b[(8 * i)..]),
+                _ => throw new NotSupportedException($"Tensor '{Name}': conversion of {ElementType.Name()} to double is not supported."),
+            };
+        }
+        return result;
+    }
+
+    /// <summary>The elements as int64 (integer and bool types), e.g. for shape and axes inputs.</summary>
+    public long[] ToInt64s()
+    {
+        if (!ElementType.IsInteger() && ElementType != ElementType.Bool)
+        {
+            throw new InvalidOperationException($"Tensor '{Name}' is {ElementType.Name()}, not an integer type.");
+        }
+        if (ElementType == ElementType.Int64)
+        {
+            return ToArray<long>();
+        }
+        return Array.ConvertAll(ToDoubles(), d => (long)d);
+    }
+
+    /// <summary>A tensor with the same payload under another name.</summary>
+    public Tensor WithName(string name)
+    {
+        var copy = _strings is null ? new Tensor(ElementType, Dims, _bytes, name) : new Tensor(Dims, _strings, name);
+        copy.DocString = DocString;
+        copy.Storage = Storage;
+        copy.External = External;
+        copy.PreservedFields = PreservedFields;
+        return copy;
+    }
+
+    /// <summary>Same type, dims and payload (names and storage ignored).</summary>
+    public bool ContentEquals(Tensor other)
+    {
+        if (ElementType != other.ElementType || !Dims.AsSpan().SequenceEqual(other.Dims))
+        {
+            return false;
+        }
+        if (_strings is null)
+        {
+            return _bytes.AsSpan().SequenceEqual(other._bytes);
+        }
+        return _strings.Length == other._strings!.Length
+            && _strings.Zip(other._strings).All(p => p.First.AsSpan().SequenceEqual(p.Second));
+    }
+
+    /// <summary>A hash of type, dims and payload, consistent with <see cref="ContentEquals"/>.</summary>
+    public int ContentHash()
+    {
+        var hash = new HashCode();
+        hash.Add(ElementType);
+        foreach (var d in Dims)
+        {
+            hash.Add(d);
+        }
+        if (_strings is null)
+        {
+            hash.AddBytes(_bytes);
+        }
+        else
+        {
+            foreach (var s in _strings)
+            {
+                hash.AddBytes(s);
+            }
+        }
+        return hash.ToHashCode();
+    }
+
+    internal static long ElementCountOf(long[] dims)
+    {
+        long count = 1;
+        foreach (var d in dims)
+        {
+            if (d < 0)
+            {
+                throw new OnnxFormatException($"negative tensor dimension {d}");
+            }
+            try
+            {
+                count = checked(count * d);
+            }
+            catch (OverflowException)
+            {
+                throw new OnnxFormatException($"tensor shape [{string.Join(",", dims)}] has too many elements");
+            }
+        }
+        return count;
+    }
+
+    /// <summary>The element type that stores values of the CLR type T.</summary>
+    public static ElementType ElementTypeOf<T>()
+        where T : unmanaged => typeof(T) switch
+        {
+            var t when t == typeof(float) => ElementType.Float,
+            var t when t == typeof(double) => ElementType.Double,
+            var t when t == typeof(Half) => ElementType.Float16,
+            var t when t == typeof(sbyte) => ElementType.Int8,
+            var t when t == typeof(byte) => ElementType.UInt8,
+            var t when t == typeof(short) => ElementType.Int16,
+            var t when t == typeof(ushort) => ElementType.UInt16,
+            var t when t == typeof(int) => ElementType.Int32,
+            var t when t == typeof(uint) => ElementType.UInt32,
+            var t when t == typeof(long) => ElementType.Int64,
+            var t when t == typeof(ulong) => ElementType.UInt64,
+            var t when t == typeof(bool) => ElementType.Bool,
+            _ => throw new NotSupportedException($"No ONNX element type for {typeof(T).Name}."),
+        };
+
+    public override string ToString() => $"{Name}: {ElementType.Name()}[{string.Join(",", Dims)}]";
+}
+
+/// <summary>A sparse tensor in coordinate form (SparseTensorProto): values, their indices and the dense shape.</summary>
+public sealed class SparseTensor(Tensor values, Tensor indices, long[] dims)
+{
+    public Tensor Values { get; } = values;
+
+    public Tensor Indices { get; } = indices;
+
+    public long[] Dims { get; } = dims;
+
+    /// <summary>The name of the value this sparse tensor defines (its values tensor's name).</summary>
+    public string Name => Values.Name;
+
+    public long ElementCount => Tensor.ElementCountOf(Dims);
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+using Google.Protobuf;
+using ImplicitRegOnnx.Onnx.Serialization.Proto;
+
+namespace ImplicitRegOnnx.Onnx.Serialization;
+
+/// <summary>
+/// Reads and writes ONNX model files. Every failure to read becomes an <see cref="OnnxFormatException"/>
+/// with a one-line message; writes go to a temporary file that is renamed into place only when complete.
+/// </summary>
+public static class ModelSerializer
+{
+    /// <summary>Nesting depth allowed for subgraphs inside subgraphs.</summary>
+    private const int RecursionLimit = 200;
+
+    public static Model Load(string path, ModelLoadOptions? options = null)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new OnnxFormatException($"{path}: is a directory, not a model file");
+        }
+        if (!File.Exists(path))
+        {
+            throw new OnnxFormatException($"{path}: file not found");
+        }
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OnnxFormatException($"{path}: cannot be read ({e.Message})", e);
+        }
+        var baseDirectory = options?.BaseDirectory ?? Path.GetDirectoryName(Path.GetFullPath(path));
+        try
+        {
+            return Parse(bytes, baseDirectory);
+        }
+        catch (OnnxFormatException e)
+        {
+            throw new OnnxFormatException($"{path}: {e.Message}", e);
+        }
+    }
+
+    public static Model Load(Stream stream, ModelLoadOptions? options = null)
+    {
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return Parse(buffer.ToArray(), options?.BaseDirectory);
+    }
+
+    public static Model Load(ReadOnlySpan<byte> bytes, ModelLoadOptions? options = null) =>
+        Parse(bytes.ToArray(), options?.BaseDirectory);
+
+    private static Model Parse(byte[] bytes, string? baseDirectory)
+    {
+        if (bytes.Length == 0)
+        {
+            throw new OnnxFormatException("file is empty, not an ONNX model");
+        }
+        ModelProto proto;
+        try
+        {
+            proto = ModelProto.Parser.WithDiscardUnknownFields(false).ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new OnnxFormatException($"not an ONNX model: the protobuf data is invalid or truncated ({FirstLine(e.Message)})", e);
+        }
+        try
+        {
+            return new ProtoReader(baseDirectory).ReadModel(proto);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new OnnxFormatException($"not an ONNX model: {FirstLine(e.Message)}", e);
+        }
+    }
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? message : message[..end]).TrimEnd('.');
+    }
+
+    /// <summary>Writes the model to a stream with every payload inline.</summary>
+    public static void Save(Model model, Stream stream)
+    {
+        var proto = ProtoWriter.Inline.WriteModel(model);
+        proto.WriteTo(stream);
+    }
+
+    /// <summary>Writes the model (and side files for external data) atomically.</summary>
+    public static void Save(Model model, string path, ModelSaveOptions? options = null)
+    {
+        options ??= new ModelSaveOptions();
+        var fullPath = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(fullPath)!;
+        Directory.CreateDirectory(directory);
+        var sideFile = options.ExternalFileName ?? Path.GetFileName(fullPath) + ".data";
+        Func<Tensor, string?> locate = options.ExternalData switch
+        {
+            ExternalDataPolicy.Inline => _ => null,
+            ExternalDataPolicy.AllExternal => t => t.RawBytes.Length >= options.ExternalThresholdBytes ? sideFile : null,
+            _ => t => t.External?.Location,
+        };
+        using var sink = new ExternalDataSink(directory);
+        var proto = new ProtoWriter(locate, sink).WriteModel(model);
+        var temp = fullPath + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                proto.WriteTo(file);
+                file.Flush(flushToDisk: true);
+            }
+            sink.Commit();
+            File.Move(temp, fullPath, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}
