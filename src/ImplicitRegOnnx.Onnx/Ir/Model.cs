@@ -3,7 +3,11 @@ using ImplicitRegOnnx.Onnx.Serialization;
 namespace ImplicitRegOnnx.Onnx;
 
 /// <summary>An operator set a model imports: a domain ("" for ai.onnx) and its version.</summary>
-public sealed record OpsetId(string Domain, long Version);
+public sealed record OpsetId(string Domain, long Version)
+{
+    /// <summary>The file spelled the default domain as an explicit "" (kept for a faithful round trip).</summary>
+    internal bool ExplicitEmptyDomain { get; init; }
+}
 
 /// <summary>A key/value pair of metadata_props.</summary>
 public sealed record MetadataEntry(string Key, string Value);

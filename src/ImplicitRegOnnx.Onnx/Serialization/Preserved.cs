@@ -6,6 +6,8 @@ namespace ImplicitRegOnnx.Onnx.Serialization;
 /// Keeps the fields of a protobuf message that the IR does not model (including unknown fields
 /// from newer ONNX versions) as bytes, and restores them on write. This is how a load/save round
 /// trip keeps metadata, annotations and future fields without the IR having to know them.
+/// Optional string fields that are present but empty stay in the preserved bytes too (the IR
+/// does not tell "" from absent), so their presence survives; writers set only non-empty strings.
 /// </summary>
 internal static class Preserved
 {

@@ -52,7 +52,7 @@ internal sealed class ProtoReader(string? baseDirectory)
         };
         foreach (var opset in proto.OpsetImport)
         {
-            model.Opsets.Add(new OpsetId(opset.Domain, opset.Version));
+            model.Opsets.Add(ReadOpset(opset));
         }
         foreach (var entry in proto.MetadataProps)
         {
@@ -66,15 +66,20 @@ internal sealed class ProtoReader(string? baseDirectory)
         {
             p.ClearIrVersion();
             p.OpsetImport.Clear();
-            p.ClearProducerName();
-            p.ClearProducerVersion();
-            p.ClearDomain();
-            p.ClearModelVersion();
+            if (p.ProducerName.Length > 0) { p.ClearProducerName(); }
+            if (p.ProducerVersion.Length > 0) { p.ClearProducerVersion(); }
+            if (p.Domain.Length > 0) { p.ClearDomain(); }
+            if (p.ModelVersion != 0) { p.ClearModelVersion(); }
             p.ClearDocString();
             p.Graph = null;
             p.MetadataProps.Clear();
             p.Functions.Clear();
         });
+        // Nodes may be listed out of order (ONNX Runtime accepts that), but never in a cycle.
+        foreach (var graph in model.Graph.SelfAndSubgraphs())
+        {
+            _ = Passes.TopologicalSort.Order(graph);
+        }
         return model;
     }
 
@@ -108,7 +113,7 @@ internal sealed class ProtoReader(string? baseDirectory)
         }
         foreach (var opset in proto.OpsetImport)
         {
-            function.Opsets.Add(new OpsetId(opset.Domain, opset.Version));
+            function.Opsets.Add(ReadOpset(opset));
         }
         function.PreservedFields = Preserved.Capture(proto, p =>
         {
@@ -196,7 +201,7 @@ internal sealed class ProtoReader(string? baseDirectory)
         graph.PreservedFields = Preserved.Capture(proto, p =>
         {
             p.Node.Clear();
-            p.ClearName();
+            if (p.Name.Length > 0) { p.ClearName(); }
             p.Initializer.Clear();
             p.SparseInitializer.Clear();
             p.ClearDocString();
@@ -252,15 +257,18 @@ internal sealed class ProtoReader(string? baseDirectory)
             {
                 p.Input.Clear();
                 p.Output.Clear();
-                p.ClearName();
+                if (p.Name.Length > 0) { p.ClearName(); }
                 p.ClearOpType();
-                p.ClearDomain();
+                if (p.Domain.Length > 0) { p.ClearDomain(); }
                 p.ClearOverload();
                 p.Attribute.Clear();
                 p.ClearDocString();
             });
         }
     }
+
+    private static OpsetId ReadOpset(OperatorSetIdProto proto) =>
+        new(proto.Domain, proto.Version) { ExplicitEmptyDomain = proto.HasDomain && proto.Domain.Length == 0 };
 
     private static string Describe(NodeProto proto) =>
         proto.Name.Length > 0 ? $"'{proto.Name}' ({proto.OpType})" : $"{proto.OpType} -> {string.Join(",", proto.Output)}";
@@ -359,7 +367,7 @@ internal sealed class ProtoReader(string? baseDirectory)
             p.Int32Data.Clear();
             p.StringData.Clear();
             p.Int64Data.Clear();
-            p.ClearName();
+            if (p.Name.Length > 0) { p.ClearName(); }
             p.ClearDocString();
             p.ClearRawData();
             p.ExternalData.Clear();

@@ -19,12 +19,7 @@ internal sealed class ProtoWriter(Func<Tensor, string?> externalLocation, Extern
         proto.IrVersion = model.IrVersion;
         foreach (var opset in model.Opsets)
         {
-            var id = new OperatorSetIdProto { Version = opset.Version };
-            if (opset.Domain.Length > 0)
-            {
-                id.Domain = opset.Domain;
-            }
-            proto.OpsetImport.Add(id);
+            proto.OpsetImport.Add(WriteOpset(opset));
         }
         SetIfNotEmpty(model.ProducerName, v => proto.ProducerName = v);
         SetIfNotEmpty(model.ProducerVersion, v => proto.ProducerVersion = v);
@@ -45,6 +40,16 @@ internal sealed class ProtoWriter(Func<Tensor, string?> externalLocation, Extern
         foreach (var function in model.Functions)
         {
             proto.Functions.Add(WriteFunction(function));
+        }
+        return proto;
+    }
+
+    private static OperatorSetIdProto WriteOpset(OpsetId opset)
+    {
+        var proto = new OperatorSetIdProto { Version = opset.Version };
+        if (opset.Domain.Length > 0 || opset.ExplicitEmptyDomain)
+        {
+            proto.Domain = opset.Domain;
         }
         return proto;
     }
@@ -77,7 +82,7 @@ internal sealed class ProtoWriter(Func<Tensor, string?> externalLocation, Extern
         proto.Node.AddRange(function.Body.Nodes.Select(WriteNode));
         foreach (var opset in function.Opsets)
         {
-            proto.OpsetImport.Add(new OperatorSetIdProto { Domain = opset.Domain, Version = opset.Version });
+            proto.OpsetImport.Add(WriteOpset(opset));
         }
         return proto;
     }
