@@ -35,7 +35,16 @@ public static class TestPaths
         {
             dir = dir.Parent;
         }
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find ImplicitRegOnnx.sln above " + AppContext.BaseDirectory);
+        if (dir is not null)
+        {
+            return dir.FullName;
+        }
+        var built = typeof(TestPaths).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
+        return built is not null && File.Exists(Path.Combine(built, "ImplicitRegOnnx.sln"))
+            ? built.TrimEnd(Path.DirectorySeparatorChar)
+            : throw new InvalidOperationException("Cannot find ImplicitRegOnnx.sln above " + AppContext.BaseDirectory);
     }
 }
 
