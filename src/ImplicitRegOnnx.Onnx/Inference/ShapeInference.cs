@@ -1,0 +1,147 @@
+namespace ImplicitRegOnnx.Onnx.Inference;
+
+/// <summary>A shape rule: reads a node through the context and records the output types it can infer.</summary>
+internal delegate void ShapeRule(InferenceContext context);
+
+/// <summary>
+/// Type and shape inference for ai.onnx nodes, with symbolic dimensions. Walks nodes in order and sets
+/// the types of their outputs where they can be inferred. Unknown stays unknown, never wrong: a rule
+/// that cannot decide leaves an output (or a dimension) unknown, unknown operators are left alone, and
+/// declared types are only ever refined (see <see cref="Merge"/>).
+/// </summary>
+public static class ShapeInference
+{
+    private static readonly Dictionary<string, ShapeRule> Rules = BuildRules();
+
+    /// <summary>Infers types in the main graph and its subgraphs using the model's ai.onnx opset. Returns how many values changed.</summary>
+    public static int InferModel(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.OpsetVersion("") is { } opset ? InferGraph(model.Graph, opset) : 0;
+    }
+
+    /// <summary>Infers types in a graph (and its subgraphs, each before the node that holds it). Returns how many values changed.</summary>
+    public static int InferGraph(Graph graph, long opset)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var changed = 0;
+        foreach (var node in graph.Nodes)
+        {
+            foreach (var subgraph in node.Subgraphs)
+            {
+                changed += InferGraph(subgraph, opset);
+            }
+            changed += InferNode(node, opset);
+        }
+        return changed;
+    }
+
+    /// <summary>Infers the output types of one node from its inputs. Returns how many outputs changed type.</summary>
+    public static int InferNode(Node node, long opset)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (!node.IsStandard || !Rules.TryGetValue(node.OpType, out var rule))
+        {
+            return 0;
+        }
+        var context = new InferenceContext(node, opset);
+        try
+        {
+            rule(context);
+        }
+        catch (Exception)
+        {
+            // A malformed node (wrong attribute kinds, absurd sizes): infer nothing rather than fail.
+            return 0;
+        }
+        var changed = 0;
+        for (var i = 0; i < node.Outputs.Count; i++)
+        {
+            if (node.Outputs[i] is { } output && context.Results[i] is { } inferred)
+            {
+                var merged = Merge(output.Type, inferred);
+                if (!Equals(merged, output.Type))
+                {
+                    output.Type = merged;
+                    changed++;
+                }
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>Whether an ai.onnx operator has a shape rule.</summary>
+    public static bool HasRule(string opType) => Rules.ContainsKey(opType);
+
+    /// <summary>
+    /// Combines an existing (declared) type with an inferred one without losing precision: a non-tensor
+    /// or contradicting existing type is kept; known sizes are kept; an inferred size or symbol fills a
+    /// dimension the existing type left unknown or symbolic (a size replaces a symbol).
+    /// </summary>
+    public static OnnxType Merge(OnnxType? existing, TensorType inferred)
+    {
+        ArgumentNullException.ThrowIfNull(inferred);
+        if (existing is null || existing is UnspecifiedType)
+        {
+            return inferred;
+        }
+        if (existing is not TensorType declared)
+        {
+            return existing;
+        }
+        if (declared.ElementType != ElementType.Undefined && declared.ElementType != inferred.ElementType)
+        {
+            return existing;
+        }
+        var shape = MergeShapes(declared.Shape, inferred.Shape);
+        if (shape is null && declared.Shape is not null)
+        {
+            return existing;
+        }
+        return declared with { ElementType = inferred.ElementType, Shape = shape };
+    }
+
+    /// <summary>Merges dimension by dimension; null only when both are unknown or the ranks differ.</summary>
+    private static Shape? MergeShapes(Shape? declared, Shape? inferred)
+    {
+        if (declared is null)
+        {
+            return inferred;
+        }
+        if (inferred is null)
+        {
+            return declared;
+        }
+        if (declared.Rank != inferred.Rank)
+        {
+            return null;
+        }
+        var dims = new Dim[declared.Rank];
+        for (var i = 0; i < dims.Length; i++)
+        {
+            var d = declared[i];
+            var n = inferred[i];
+            dims[i] = d.IsKnown || (!n.IsKnown && (d.IsSymbolic || !n.IsSymbolic)) ? d : n with { Denotation = d.Denotation ?? n.Denotation };
+        }
+        return new Shape(dims);
+    }
+
+    private static Dictionary<string, ShapeRule> BuildRules()
+    {
+        var rules = new Dictionary<string, ShapeRule>(StringComparer.Ordinal);
+        ElementwiseRules.Register(rules);
+        ActivationRules.Register(rules);
+        LinearRules.Register(rules);
+        ConvolutionRules.Register(rules);
+        PoolingRules.Register(rules);
+        NormalizationRules.Register(rules);
+        ShapeOpRules.Register(rules);
+        IndexingRules.Register(rules);
+        GeneratorRules.Register(rules);
+        ReductionRules.Register(rules);
+        LossRules.Register(rules);
+        RecurrentRules.Register(rules);
+        ControlFlowRules.Register(rules);
+        return rules;
+    }
+}
