@@ -96,6 +96,11 @@ public static class ConstantValue
     /// <summary>The tensor of a Constant node from whichever value attribute it sets (ONNX operator spec, Constant).</summary>
     public static Tensor? FromConstantNode(Node node)
     {
+        // The spec requires exactly one value attribute; anything else is malformed, so no constant.
+        if (node.Attributes.Count != 1)
+        {
+            return null;
+        }
         foreach (var attribute in node.Attributes)
         {
             if (attribute.RefAttrName is not null)

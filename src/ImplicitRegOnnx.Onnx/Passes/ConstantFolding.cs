@@ -61,7 +61,7 @@ public sealed class ConstantFolding : IModelPass
         foreach (var node in graph.Nodes.ToList())
         {
             if (node.IsStandard && node.OpType == "Constant" && node.Inputs.Count == 0 && node.Outputs.Count == 1
-                && node.Outputs[0] is { } value && !outputs.Contains(value) && ConstantValue(node) is { } tensor)
+                && node.Outputs[0] is { } value && !outputs.Contains(value) && Inference.ConstantValue.FromConstantNode(node) is { } tensor)
             {
                 graph.Remove(node, force: true);
                 MakeInitializer(graph, value, tensor);
@@ -69,27 +69,6 @@ public sealed class ConstantFolding : IModelPass
             }
         }
         return folded;
-    }
-
-    /// <summary>The tensor a Constant node produces, or null for sparse values and attribute references.</summary>
-    internal static Tensor? ConstantValue(Node node)
-    {
-        if (node.Attributes.Count != 1 || node.Attributes[0].RefAttrName is not null)
-        {
-            return null;
-        }
-        var a = node.Attributes[0];
-        return a.Name switch
-        {
-            "value" when a.Kind == AttributeKind.Tensor => a.AsTensor(),
-            "value_float" when a.Kind == AttributeKind.Float => Tensor.Scalar(a.AsFloat()),
-            "value_floats" when a.Kind == AttributeKind.Floats => Tensor.FromArray(a.AsFloats().ToArray(), [a.AsFloats().Count]),
-            "value_int" when a.Kind == AttributeKind.Int => Tensor.Scalar(a.AsInt()),
-            "value_ints" when a.Kind == AttributeKind.Ints => Tensor.FromArray(a.AsInts().ToArray(), [a.AsInts().Count]),
-            "value_string" when a.Kind == AttributeKind.String => Tensor.FromStrings([], [a.AsBytes()]),
-            "value_strings" when a.Kind == AttributeKind.Strings => Tensor.FromStrings([((byte[][])a.Payload!).Length], (byte[][])a.Payload!),
-            _ => null,
-        };
     }
 
     private static int FoldStaticShapes(Model model, HashSet<Value> outputs)

@@ -344,8 +344,13 @@ internal sealed class ProtoReader(string? baseDirectory)
         : p.TypeProtos.Count > 0 ? AttributeKind.TypeProtos
         : AttributeKind.Ints;
 
-    private SparseTensor ReadSparseTensor(SparseTensorProto proto) =>
-        new(ReadTensor(proto.Values ?? new TensorProto()), ReadTensor(proto.Indices ?? new TensorProto()), proto.Dims.ToArray());
+    private SparseTensor ReadSparseTensor(SparseTensorProto proto)
+    {
+        var values = ReadTensor(proto.Values ?? new TensorProto());
+        var dims = proto.Dims.ToArray();
+        _ = TensorCodec.CheckedElementCount(values.Name, values.ElementType, dims);
+        return new(values, ReadTensor(proto.Indices ?? new TensorProto()), dims);
+    }
 
     private Tensor ReadTensor(TensorProto proto)
     {

@@ -24,7 +24,7 @@ internal static class TensorCodec
         }
         var type = (ElementType)proto.DataType;
         var dims = proto.Dims.ToArray();
-        var count = Tensor.ElementCountOf(dims);
+        var count = CheckedElementCount(name, type, dims);
 
         if (type == ElementType.String)
         {
@@ -44,6 +44,20 @@ internal static class TensorCodec
             return new Tensor(type, dims, proto.RawData.ToByteArray(), name);
         }
         return new Tensor(type, dims, FromTypedFields(proto, type, count), name) { Storage = TensorStorage.Typed };
+    }
+
+    /// <summary>
+    /// The element count of a shape whose byte size also fits in a long; a damaged file can claim
+    /// dims so large that the size overflows, which must be a format error, not an OverflowException.
+    /// </summary>
+    public static long CheckedElementCount(string name, ElementType type, long[] dims)
+    {
+        var count = Tensor.ElementCountOf(dims);
+        if (count > long.MaxValue / Math.Max(type.BitWidth(), 8))
+        {
+            throw new OnnxFormatException($"tensor '{name}' of shape [{string.Join(",", dims)}] is too large to be real");
+        }
+        return count;
     }
 
     private static byte[] FromTypedFields(TensorProto proto, ElementType type, long count)
