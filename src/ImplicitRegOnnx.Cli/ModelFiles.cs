@@ -1,0 +1,38 @@
+using ImplicitRegOnnx.Onnx;
+
+namespace ImplicitRegOnnx.Cli;
+
+/// <summary>Loading models for commands: every failure becomes one line naming the file.</summary>
+public static class ModelFiles
+{
+    public static Model Load(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw CliException.Usage("the model path is empty; give the path of an .onnx file");
+        }
+        try
+        {
+            return Model.Load(path);
+        }
+        catch (OnnxFormatException e)
+        {
+            // Load(path) names the file already; make sure of it for messages from deeper layers.
+            var message = e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}";
+            throw CliException.Usage(message + Hint(e.Message), e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.Usage($"{path}: cannot be read ({e.Message})", e);
+        }
+    }
+
+    private static string Hint(string message) =>
+        message.Contains("file not found", StringComparison.Ordinal) ? "; check the path"
+        : message.Contains("is a directory", StringComparison.Ordinal) ? "; give the path of an .onnx file inside it"
+        : message.Contains("not an ONNX model", StringComparison.Ordinal) || message.Contains("is empty", StringComparison.Ordinal)
+            ? "; give an .onnx model file (ModelProto)"
+        : message.Contains("has a cycle", StringComparison.Ordinal) ? "; ONNX graphs must be acyclic, re-export the model"
+        : message.Contains("which no input, initializer or node defines", StringComparison.Ordinal) ? "; the graph is incomplete, re-export the model"
+        : "";
+}

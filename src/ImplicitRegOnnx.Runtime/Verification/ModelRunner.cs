@@ -1,0 +1,155 @@
+using System.Text;
+using ImplicitRegOnnx.Onnx;
+using Microsoft.ML.OnnxRuntime;
+using Tensor = ImplicitRegOnnx.Onnx.Tensor;
+using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
+
+namespace ImplicitRegOnnx.Runtime.Verification;
+
+/// <summary>ONNX Runtime could not load or run a model; the message is one line from ORT.</summary>
+public sealed class ModelRunException : Exception
+{
+    public ModelRunException()
+    {
+    }
+
+    public ModelRunException(string message)
+        : base(message)
+    {
+    }
+
+    public ModelRunException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>One output of a run: a tensor, a sequence of outputs, or a kind this helper does not read.</summary>
+public sealed record RunOutput(string Name, Tensor? Tensor, IReadOnlyList<RunOutput>? Sequence, string? Unsupported = null);
+
+/// <summary>
+/// Runs a model once on ONNX Runtime's CPU provider with host tensors in and host tensors out.
+/// Graph optimizations are off so the model runs as written (a fair baseline for comparisons).
+/// </summary>
+public sealed class ModelRunner : IDisposable
+{
+    private readonly InferenceSession _session;
+
+    private ModelRunner(InferenceSession session) => _session = session;
+
+    /// <summary>Loads a model file (side files for external data are found next to it).</summary>
+    public static ModelRunner FromFile(string path) => Create(options => new InferenceSession(path, options));
+
+    /// <summary>Loads a serialized model (all payloads must be inline).</summary>
+    public static ModelRunner FromBytes(byte[] model) => Create(options => new InferenceSession(model, options));
+
+    private static ModelRunner Create(Func<SessionOptions, InferenceSession> open)
+    {
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
+            // Errors reach the caller as exceptions; ORT's own log lines would only repeat them on stderr.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+        };
+        try
+        {
+            return new ModelRunner(open(options));
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelRunException("ONNX Runtime cannot load the model: " + OneLine(e.Message), e);
+        }
+    }
+
+    public IReadOnlyList<string> InputNames => [.. _session.InputNames];
+
+    public IReadOnlyList<string> OutputNames => [.. _session.OutputNames];
+
+    /// <summary>Runs the model on the given feeds (matched to inputs by tensor name) and returns every output.</summary>
+    public IReadOnlyList<RunOutput> Run(IReadOnlyList<Tensor> feeds)
+    {
+        var inputs = new Dictionary<string, OrtValue>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var feed in feeds)
+            {
+                inputs[feed.Name] = ToOrtValue(feed);
+            }
+            using var runOptions = new RunOptions();
+            IDisposableReadOnlyCollection<OrtValue> results;
+            try
+            {
+                results = _session.Run(runOptions, inputs, _session.OutputNames);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new ModelRunException("ONNX Runtime failed to run the model: " + OneLine(e.Message), e);
+            }
+            using (results)
+            {
+                var names = _session.OutputNames;
+                return [.. results.Select((value, i) => Read(names[i], value))];
+            }
+        }
+        finally
+        {
+            foreach (var value in inputs.Values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    private static OrtValue ToOrtValue(Tensor tensor)
+    {
+        if (tensor.ElementType == ElementType.String)
+        {
+            var strings = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, tensor.Dims);
+            for (var i = 0; i < tensor.Strings.Count; i++)
+            {
+                strings.StringTensorSetElementAt(tensor.Strings[i].AsSpan(), i);
+            }
+            return strings;
+        }
+        // ORT's TensorElementType uses the same numbers as TensorProto.DataType.
+        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, (TensorElementType)(int)tensor.ElementType, tensor.Dims);
+        tensor.RawBytes.CopyTo(value.GetTensorMutableRawData());
+        return value;
+    }
+
+    private static RunOutput Read(string name, OrtValue value)
+    {
+        switch (value.OnnxType)
+        {
+            case OnnxValueType.ONNX_TYPE_TENSOR:
+                var info = value.GetTensorTypeAndShape();
+                var type = (ElementType)(int)info.ElementDataType;
+                var dims = info.Shape;
+                if (type == ElementType.String)
+                {
+                    var strings = value.GetStringTensorAsArray().Select(Encoding.UTF8.GetBytes).ToArray();
+                    return new RunOutput(name, Tensor.FromStrings(dims, strings, name), null);
+                }
+                return new RunOutput(name, new Tensor(type, dims, value.GetTensorMutableRawData().ToArray(), name), null);
+            case OnnxValueType.ONNX_TYPE_SEQUENCE:
+                var count = value.GetValueCount();
+                var items = new List<RunOutput>(count);
+                for (var i = 0; i < count; i++)
+                {
+                    using var item = value.GetValue(i, OrtAllocator.DefaultInstance);
+                    items.Add(Read($"{name}[{i}]", item));
+                }
+                return new RunOutput(name, null, items);
+            default:
+                return new RunOutput(name, null, null, value.OnnxType.ToString());
+        }
+    }
+
+    internal static string OneLine(string message)
+    {
+        var line = message.ReplaceLineEndings(" ").Trim();
+        return line.Length > 400 ? line[..400] + "..." : line;
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,161 @@
+using System.Buffers.Binary;
+using System.Text;
+using ImplicitRegOnnx.Onnx;
+
+namespace ImplicitRegOnnx.Runtime.Verification;
+
+/// <summary>How <see cref="RandomFeeds"/> fills in sizes and values.</summary>
+public sealed class FeedOptions
+{
+    /// <summary>Sizes for symbolic dimensions, by symbol name.</summary>
+    public IReadOnlyDictionary<string, long> Dims { get; init; } = new Dictionary<string, long>(StringComparer.Ordinal);
+
+    /// <summary>Full shapes for some inputs, by input name; they override the declared dimensions (the rank must match).</summary>
+    public IReadOnlyDictionary<string, long[]> Shapes { get; init; } = new Dictionary<string, long[]>(StringComparer.Ordinal);
+
+    /// <summary>Size of symbolic dimensions not in <see cref="Dims"/> and of unknown dimensions.</summary>
+    public long DefaultDim { get; init; } = 2;
+
+    /// <summary>Integer inputs are drawn from 0 to this value inclusive (small, so they are valid indices).</summary>
+    public long MaxInteger { get; init; } = 1;
+
+    public int Seed { get; init; } = 1234;
+}
+
+/// <summary>The input could not be filled with random data (unknown rank, non-tensor type, unsupported element type).</summary>
+public sealed class FeedException : Exception
+{
+    public FeedException()
+    {
+    }
+
+    public FeedException(string message)
+        : base(message)
+    {
+    }
+
+    public FeedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Random inputs for a model, built from the declared types of its graph inputs: floats uniform in
+/// [-1, 1), integers small and non-negative, bools random. The same seed gives the same feeds.
+/// </summary>
+public static class RandomFeeds
+{
+    /// <summary>One tensor per input the caller must feed (graph inputs that are not initializers).</summary>
+    public static IReadOnlyList<Tensor> Create(Model model, FeedOptions? options = null)
+    {
+        options ??= new FeedOptions();
+        var random = new Random(options.Seed);
+        var feeds = new List<Tensor>();
+        foreach (var input in model.Graph.RequiredInputs)
+        {
+            if (input.Type is not TensorType tensorType)
+            {
+                throw new FeedException($"input '{input.Name}' has type {Describe(input.Type)}; only tensor inputs can be filled with random data");
+            }
+            if (options.Shapes.TryGetValue(input.Name, out var given))
+            {
+                if (tensorType.Shape is not null && tensorType.Shape.Rank != given.Length)
+                {
+                    throw new FeedException($"input '{input.Name}' has rank {tensorType.Shape.Rank}, but a shape of rank {given.Length} was given for it");
+                }
+                feeds.Add(Fill(input.Name, tensorType.ElementType, given, random, options));
+                continue;
+            }
+            if (tensorType.Shape is null)
+            {
+                throw new FeedException($"input '{input.Name}' has no declared shape (unknown rank), so no random data can be made for it");
+            }
+            var dims = tensorType.Shape.Select(d => Size(d, options, input.Name)).ToArray();
+            feeds.Add(Fill(input.Name, tensorType.ElementType, dims, random, options));
+        }
+        return feeds;
+    }
+
+    private static long Size(Dim dim, FeedOptions options, string input)
+    {
+        var size = dim.Value
+            ?? (dim.Symbol is not null && options.Dims.TryGetValue(dim.Symbol, out var given) ? given : options.DefaultDim);
+        return size >= 0 ? size : throw new FeedException($"input '{input}' has a negative dimension {size}");
+    }
+
+    private static Tensor Fill(string name, ElementType type, long[] dims, Random random, FeedOptions options)
+    {
+        long count = 1;
+        foreach (var d in dims)
+        {
+            count = checked(count * d);
+        }
+        if (count > 1 << 28)
+        {
+            throw new FeedException($"input '{name}' would have {count} elements; give smaller sizes with --dim");
+        }
+        var n = (int)count;
+        if (type == ElementType.String)
+        {
+            var strings = new byte[n][];
+            for (var i = 0; i < n; i++)
+            {
+                strings[i] = Encoding.UTF8.GetBytes("s" + random.Next(10).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            return Tensor.FromStrings(dims, strings, name);
+        }
+        var width = type.BitWidth();
+        if (width < 8 || type is ElementType.Complex64 or ElementType.Complex128 || (!type.IsFloatingPoint() && !type.IsInteger() && type != ElementType.Bool)
+            || type is ElementType.Float8E4M3FN or ElementType.Float8E4M3FNUZ or ElementType.Float8E5M2 or ElementType.Float8E5M2FNUZ or ElementType.Float8E8M0)
+        {
+            throw new FeedException($"input '{name}' has element type {type.Name()}, which random feeds do not support");
+        }
+        var size = width / 8;
+        var bytes = new byte[n * size];
+        var span = bytes.AsSpan();
+        Span<byte> le = stackalloc byte[8];
+        for (var i = 0; i < n; i++)
+        {
+            var at = span[(i * size)..];
+            var real = random.NextDouble() * 2 - 1;
+            var integer = random.NextInt64(options.MaxInteger + 1);
+            switch (type)
+            {
+                case ElementType.Float:
+                    BinaryPrimitives.WriteSingleLittleEndian(at, (float)real);
+                    break;
+                case ElementType.Double:
+                    BinaryPrimitives.WriteDoubleLittleEndian(at, real);
+                    break;
+                case ElementType.Float16:
+                    BinaryPrimitives.WriteHalfLittleEndian(at, (Half)real);
+                    break;
+                case ElementType.BFloat16:
+                    BinaryPrimitives.WriteUInt16LittleEndian(at, (ushort)(BitConverter.SingleToUInt32Bits((float)real) >> 16));
+                    break;
+                case ElementType.Bool:
+                    at[0] = (byte)random.Next(2);
+                    break;
+                default:
+                    // Integers: little-endian two's complement of a small non-negative value.
+                    BinaryPrimitives.WriteInt64LittleEndian(le, integer);
+                    le[..size].CopyTo(at);
+                    break;
+            }
+        }
+        return new Tensor(type, dims, bytes, name);
+    }
+
+    internal static string Describe(OnnxType? type) => type switch
+    {
+        null => "unknown",
+        TensorType t => $"tensor({t.ElementType.Name()})",
+        SparseTensorType t => $"sparse_tensor({t.ElementType.Name()})",
+        SequenceType s => $"seq({Describe(s.ElementType)})",
+        MapType m => $"map({m.KeyType.Name()},{Describe(m.ValueType)})",
+        OptionalType o => $"optional({Describe(o.ElementType)})",
+        OpaqueType o => $"opaque({o.Domain}.{o.Name})",
+        _ => "unspecified",
+    };
+}

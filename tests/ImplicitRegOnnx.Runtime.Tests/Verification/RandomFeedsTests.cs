@@ -1,0 +1,64 @@
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime.Verification;
+using ImplicitRegOnnx.TestSupport;
+
+namespace ImplicitRegOnnx.Runtime.Tests.Verification;
+
+public class RandomFeedsTests
+{
+    [Fact]
+    public void SymbolicDimsDefaultToTwoOrTheGivenSize()
+    {
+        var model = Model.Load(TestPaths.Model("mlp_tanh.onnx"));
+
+        var byDefault = Assert.Single(RandomFeeds.Create(model));
+        var given = Assert.Single(RandomFeeds.Create(model, new FeedOptions { Dims = new Dictionary<string, long> { ["batch"] = 5 } }));
+
+        Assert.Equal(new long[] { 2, 64 }, byDefault.Dims);
+        Assert.Equal(new long[] { 5, 64 }, given.Dims);
+        Assert.All(byDefault.ToDoubles(), x => Assert.InRange(x, -1.0, 1.0));
+    }
+
+    [Fact]
+    public void SameSeedSameFeeds()
+    {
+        var model = Model.Load(TestPaths.Model("mlp_tanh.onnx"));
+        Assert.True(RandomFeeds.Create(model)[0].ContentEquals(RandomFeeds.Create(model)[0]));
+        Assert.False(RandomFeeds.Create(model)[0].ContentEquals(RandomFeeds.Create(model, new FeedOptions { Seed = 7 })[0]));
+    }
+
+    [Fact]
+    public void IntegersAreSmallAndNonNegativeBoolsAreZeroOrOne()
+    {
+        var graph = new Graph("g");
+        graph.AddInput("i64", new TensorType(ElementType.Int64, new Shape(new[] { Dim.Named("n"), Dim.Unknown })));
+        graph.AddInput("i8", new TensorType(ElementType.Int8, new Shape(16)));
+        graph.AddInput("b", new TensorType(ElementType.Bool, new Shape(16)));
+        graph.AddInput("h", new TensorType(ElementType.Float16, Shape.Scalar));
+        var feeds = RandomFeeds.Create(new Model(graph), new FeedOptions { DefaultDim = 3 });
+
+        Assert.Equal(new long[] { 3, 3 }, feeds[0].Dims);
+        Assert.All(feeds[0].ToInt64s(), v => Assert.InRange(v, 0, 1));
+        Assert.All(feeds[1].ToInt64s(), v => Assert.InRange(v, 0, 1));
+        Assert.All(feeds[2].ToInt64s(), v => Assert.InRange(v, 0, 1));
+        Assert.Empty(feeds[3].Dims);
+    }
+
+    [Fact]
+    public void UnknownRankCannotBeFed()
+    {
+        var graph = new Graph("g");
+        graph.AddInput("x", new TensorType(ElementType.Float, null));
+        var e = Assert.Throws<FeedException>(() => RandomFeeds.Create(new Model(graph)));
+        Assert.Contains("'x'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NonTensorInputsCannotBeFed()
+    {
+        var graph = new Graph("g");
+        graph.AddInput("s", new SequenceType(new TensorType(ElementType.Float, null)));
+        var e = Assert.Throws<FeedException>(() => RandomFeeds.Create(new Model(graph)));
+        Assert.Contains("seq(tensor(float))", e.Message, StringComparison.Ordinal);
+    }
+}
