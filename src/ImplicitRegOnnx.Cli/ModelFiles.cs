@@ -5,6 +5,17 @@ namespace ImplicitRegOnnx.Cli;
 /// <summary>Loading models for commands: every failure becomes one line naming the file.</summary>
 public static class ModelFiles
 {
+    /// <summary>How messages name the embedded default model.</summary>
+    public const string DefaultModelName = "embedded default model (models/mlp_tanh.onnx)";
+
+    /// <summary>The small model shipped inside the tool, used when a command is given no MODEL.</summary>
+    public static Model LoadDefault()
+    {
+        using var stream = typeof(ModelFiles).Assembly.GetManifestResourceStream("ImplicitRegOnnx.Cli.DefaultModel.onnx")
+            ?? throw new InvalidOperationException("The embedded default model is missing from this build.");
+        return Model.Load(stream);
+    }
+
     public static Model Load(string path)
     {
         if (string.IsNullOrWhiteSpace(path))

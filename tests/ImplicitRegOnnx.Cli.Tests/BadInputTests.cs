@@ -50,7 +50,7 @@ public sealed class BadInputTests : IDisposable
 
     [Fact]
     public void MissingModelArgumentIsAUsageError() =>
-        AssertOneLineUsageError(CliRunner.Run("inspect"), "inspect");
+        AssertOneLineUsageError(CliRunner.Run("optimize", "-o", _temp.File("out.onnx")), "optimize");
 
     [Fact]
     public void MissingOutputOptionIsAUsageError() =>

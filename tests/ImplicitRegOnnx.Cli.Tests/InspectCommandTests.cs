@@ -27,6 +27,17 @@ public class InspectCommandTests
     }
 
     [Fact]
+    public void WithoutAModelItInspectsTheEmbeddedDefault()
+    {
+        var result = CliRunner.Run("inspect", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        var reference = JsonNode.Parse(File.ReadAllText(TestPaths.Model("mlp_tanh.inspect.json")));
+        Assert.True(JsonNode.DeepEquals(reference, JsonNode.Parse(result.Stdout)));
+        Assert.Contains("embedded default model", CliRunner.Run("inspect").Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TextFormIsAnAlignedTable()
     {
         var result = CliRunner.Run("inspect", TestPaths.Model("mlp_tanh.onnx"));

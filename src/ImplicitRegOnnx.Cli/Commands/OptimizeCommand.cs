@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using ImplicitRegOnnx.Cli.Inspection;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.Passes;
 using ImplicitRegOnnx.Runtime.Verification;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -15,8 +16,11 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// </summary>
 public static class OptimizeCommand
 {
-    /// <summary>Settings of one optimize run.</summary>
-    public sealed record Settings(string Model, string Output, bool Json, bool? Verify, FeedOptions Feeds, Tolerance Tolerance);
+    /// <summary>
+    /// Settings of one optimize run. A null Tolerance is chosen from the model's least precise
+    /// floating-point type (<see cref="Tolerance.ForModel"/>).
+    /// </summary>
+    public sealed record Settings(string Model, string Output, bool Json, bool? Verify, FeedOptions Feeds, Tolerance? Tolerance);
 
     public static Command Create(CommandContext context)
     {
@@ -36,8 +40,8 @@ public static class OptimizeCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var seed = new Option<int>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 1234 };
-        var rtol = new Option<double>("--rtol") { Description = "Relative tolerance for floating-point outputs.", DefaultValueFactory = _ => 1e-5 };
-        var atol = new Option<double>("--atol") { Description = "Absolute tolerance for floating-point outputs.", DefaultValueFactory = _ => 1e-6 };
+        var rtol = new Option<double?>("--rtol") { Description = "Relative tolerance for floating-point outputs (default 1e-5; float16 models 4·2^-10, bfloat16 models 4·2^-7)." };
+        var atol = new Option<double?>("--atol") { Description = "Absolute tolerance for floating-point outputs (default 1e-6; float16 models 2^-10, bfloat16 models 2^-7)." };
 
         var command = new Command("optimize", "Simplify a model's graph (topological sort, dead code, common subexpressions, constant folding) and check its outputs stay the same.");
         command.Arguments.Add(model);
@@ -58,10 +62,24 @@ public static class OptimizeCommand
                 parsed.GetValue(json),
                 verifyChoice,
                 ParseDims(parsed.GetValue(dims) ?? [], parsed.GetValue(shapes) ?? [], parsed.GetValue(seed)),
-                new Tolerance(parsed.GetValue(rtol), parsed.GetValue(atol)));
+                ParseTolerance(parsed.GetValue(rtol), parsed.GetValue(atol)));
             return Execute(context, settings);
         }));
         return command;
+    }
+
+    private static Tolerance? ParseTolerance(double? relative, double? absolute)
+    {
+        if (relative < 0 || absolute < 0 || relative is double.NaN || absolute is double.NaN)
+        {
+            throw CliException.Usage("--rtol and --atol must be non-negative numbers, e.g. --rtol 1e-4");
+        }
+        if (relative is null && absolute is null)
+        {
+            return null;
+        }
+        var defaults = new Tolerance();
+        return new Tolerance(relative ?? defaults.Relative, absolute ?? defaults.Absolute);
     }
 
     public static FeedOptions ParseDims(IEnumerable<string> specs, IEnumerable<string> shapeSpecs, int seed)
@@ -106,6 +124,7 @@ public static class OptimizeCommand
         var output = settings.Output;
         CheckOutputPath(input, output);
         var model = ModelFiles.Load(input);
+        var tolerance = settings.Tolerance ?? Tolerance.ForModel(model);
 
         // Feeds come from the original's declared inputs, before any pass touches the model.
         IReadOnlyList<Tensor>? feeds = null;
@@ -122,10 +141,10 @@ public static class OptimizeCommand
             }
         }
 
-        OptimizationSummary summary;
+        OptimizeReport summary;
         try
         {
-            summary = OptimizerAdapter.Optimize(model);
+            summary = ModelOptimizer.Optimize(model);
         }
         catch (OnnxFormatException e)
         {
@@ -140,7 +159,7 @@ public static class OptimizeCommand
             {
                 try
                 {
-                    var result = EquivalenceCheck.Run(feeds, input, output, settings.Tolerance);
+                    var result = EquivalenceCheck.Run(feeds, input, output, tolerance);
                     verification = new Verification(result.Equivalent ? "passed" : "failed", result.OutputsCompared, result.Differences, null);
                 }
                 catch (ModelRunException e)
@@ -155,8 +174,8 @@ public static class OptimizeCommand
         }
 
         context.Out.Write(settings.Json
-            ? ToJson(input, output, summary, verification, settings.Tolerance)
-            : ToText(input, output, summary, verification, settings.Tolerance));
+            ? ToJson(input, output, summary, verification, tolerance)
+            : ToText(input, output, summary, verification, tolerance));
 
         if (verification.Status == "failed")
         {
@@ -209,14 +228,14 @@ public static class OptimizeCommand
 
     private sealed record Verification(string Status, int Outputs, IReadOnlyList<string> Differences, string? Reason);
 
-    private static string ToText(string input, string output, OptimizationSummary s, Verification v, Tolerance tolerance)
+    private static string ToText(string input, string output, OptimizeReport s, Verification v, Tolerance tolerance)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"{input} -> {output}\n");
         sb.Append(CultureInfo.InvariantCulture, $"nodes: {s.NodesBefore} -> {s.NodesAfter} ({s.NodesAfter - s.NodesBefore:+#;-#;0})\n");
         sb.Append(CultureInfo.InvariantCulture, $"initializers: {s.InitializersBefore} -> {s.InitializersAfter} ({s.InitializersAfter - s.InitializersBefore:+#;-#;0})\n");
         var rows = new List<string[]> { PassHeader };
-        rows.AddRange(s.Passes.Select(p => new[] { p.Key, p.Value.ToString(CultureInfo.InvariantCulture) }));
+        rows.AddRange(s.ChangesByPass.Select(p => new[] { p.Pass, p.Changes.ToString(CultureInfo.InvariantCulture) }));
         SummaryWriters.AppendTable(sb, rows, "  ", rightAlignLast: true);
         var verdict = v.Status switch
         {
@@ -232,7 +251,7 @@ public static class OptimizeCommand
         return sb.ToString();
     }
 
-    private static string ToJson(string input, string output, OptimizationSummary s, Verification v, Tolerance tolerance)
+    private static string ToJson(string input, string output, OptimizeReport s, Verification v, Tolerance tolerance)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -245,7 +264,7 @@ public static class OptimizeCommand
             w.WriteNumber("initializers_before", s.InitializersBefore);
             w.WriteNumber("initializers_after", s.InitializersAfter);
             w.WriteStartArray("passes");
-            foreach (var (pass, changes) in s.Passes)
+            foreach (var (pass, changes) in s.ChangesByPass)
             {
                 w.WriteStartObject();
                 w.WriteString("name", pass);

@@ -4,7 +4,57 @@ using ImplicitRegOnnx.Onnx;
 namespace ImplicitRegOnnx.Runtime.Verification;
 
 /// <summary>Tolerances for comparing floating-point outputs: |a − b| ≤ Absolute + Relative·|expected|.</summary>
-public sealed record Tolerance(double Relative = 1e-5, double Absolute = 1e-6);
+public sealed record Tolerance(double Relative = 1e-5, double Absolute = 1e-6)
+{
+    /// <summary>
+    /// Tolerances that fit the least precise floating-point type a model computes in. A rewrite may
+    /// round an intermediate once more or once less than the original (constant folding stores a
+    /// result in the declared type where ONNX Runtime may have kept a float32 chain), so outputs may
+    /// move by a few units in the last place of that type: four machine epsilons relative
+    /// (float16: 2^-10, bfloat16: 2^-7), one epsilon absolute. float32 and wider keep the defaults.
+    /// </summary>
+    public static Tolerance ForModel(Model model)
+    {
+        var epsilon = LowPrecisionTypes(model).Select(Epsilon).DefaultIfEmpty(0).Max();
+        return epsilon == 0 ? new Tolerance() : new Tolerance(4 * epsilon, epsilon);
+    }
+
+    private static double Epsilon(ElementType type) => type switch
+    {
+        ElementType.Float16 => Math.Pow(2, -10),
+        ElementType.BFloat16 => Math.Pow(2, -7),
+        _ => 0,
+    };
+
+    private static IEnumerable<ElementType> LowPrecisionTypes(Model model)
+    {
+        foreach (var graph in model.Graph.SelfAndSubgraphs())
+        {
+            foreach (var value in graph.Inputs.Concat(graph.Initializers).Concat(graph.Outputs).Concat(graph.ValueInfos))
+            {
+                yield return value.ElementType;
+            }
+            foreach (var node in graph.Nodes)
+            {
+                foreach (var output in node.Outputs)
+                {
+                    if (output is not null)
+                    {
+                        yield return output.ElementType;
+                    }
+                }
+                if (node.OpType == "Cast" && node.GetAttribute("to") is { Kind: AttributeKind.Int } to)
+                {
+                    yield return (ElementType)to.AsInt();
+                }
+                if (node.OpType == "Constant" && node.GetAttribute("value") is { Kind: AttributeKind.Tensor } value)
+                {
+                    yield return value.AsTensor().ElementType;
+                }
+            }
+        }
+    }
+}
 
 /// <summary>Compares the outputs of two runs: same names, kinds, types and shapes; floats within a tolerance, the rest exactly.</summary>
 public static class OutputComparison

@@ -1,5 +1,6 @@
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Verification;
+using ImplicitRegOnnx.TestSupport;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Verification;
 
@@ -34,5 +35,21 @@ public class OutputComparisonTests
         Assert.Single(OutputComparison.Differences([ints], [reshaped]));
         Assert.Single(OutputComparison.Differences([ints], [Floats(1f, 2f)]));
         Assert.Single(OutputComparison.Differences([ints], []));
+    }
+
+    [Fact]
+    public void ToleranceFollowsTheLeastPreciseFloatTypeOfTheModel()
+    {
+        Assert.Equal(new Tolerance(), Tolerance.ForModel(Onnx.Model.Load(TestPaths.Model("mlp_tanh.onnx"))));
+
+        // dtypes.onnx holds float16 and bfloat16 tensors: bfloat16 (epsilon 2^-7) is the least precise.
+        var mixed = Tolerance.ForModel(Onnx.Model.Load(TestPaths.Model("dtypes.onnx")));
+        Assert.Equal(new Tolerance(4 * Math.Pow(2, -7), Math.Pow(2, -7)), mixed);
+
+        var half = new Onnx.Graph();
+        var x = half.AddInput("x", new Onnx.TensorType(Onnx.ElementType.Float, new Onnx.Shape(2)));
+        var cast = half.Append(new Onnx.Node("", "Cast", [x], ["y"], [Onnx.Attribute.Int("to", (long)Onnx.ElementType.Float16)]));
+        half.Outputs.Add(cast.Output);
+        Assert.Equal(new Tolerance(4 * Math.Pow(2, -10), Math.Pow(2, -10)), Tolerance.ForModel(new Onnx.Model(half)));
     }
 }
