@@ -35,7 +35,11 @@ dims_for() {
     ppocr-v4-det) echo "--dim *=64" ;;              # H, W go through 5 stride-2 stages and upsampling back
     ppocr-v4-rec) echo "--dim *=48 --dim batch=1" ;; # the width must survive the downsampling
     ppocr-mobile-cls) echo "--dim *=48" ;;
-    silero-vad-v5-spox) echo "--shape input=1,512 --shape state=2,1,128" ;;  # dims without names
+    silero-vad-v5-spox) echo "--shape input=1,512 --shape state=2,1,128 --value sr=16000" ;;  # dims without names; the model checks the sample rate
+    # float16 throughout: ONNX Runtime CPU runs float16 ops in float32 and drops Cast round trips only
+    # where a value has one consumer, so merging duplicate Casts (CSE) moves a few outputs by a few
+    # float16 ulps after ~700 ops. Measured: worst 2e-3 absolute on outputs in [0, 1].
+    imgly-isnet-fp16) echo "--atol 4e-3" ;;
     silero-vad*) echo "--dim batch=1 --dim sequence=512" ;;  # reflect padding needs real audio length
     oww-melspectrogram) echo "--dim *=1600" ;;
     oww-embedding) echo "--dim *=1" ;;

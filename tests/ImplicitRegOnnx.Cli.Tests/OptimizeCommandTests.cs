@@ -57,8 +57,23 @@ public sealed class OptimizeCommandTests : IDisposable
         Assert.Equal(0, result.ExitCode);
 
         var wrongRank = CliRunner.Run("optimize", TestPaths.Model("mlp_tanh.onnx"), "-o", _temp.File("p.onnx"), "--verify", "--shape", "input=64");
-        Assert.Equal(ExitCodes.Failed, wrongRank.ExitCode);
+        Assert.Equal(ExitCodes.Usage, wrongRank.ExitCode);
         Assert.Contains("rank", Assert.Single(wrongRank.StderrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValueOptionFixesAnInputAndUnknownInputNamesAreUsageErrors()
+    {
+        var output = _temp.File("v.onnx");
+        var ok = CliRunner.Run("optimize", TestPaths.Model("mlp_tanh.onnx"), "-o", output, "--value", "input=0.5", "--verify");
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+
+        var bad = CliRunner.Run("optimize", TestPaths.Model("mlp_tanh.onnx"), "-o", output, "--value", "nosuch=1");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("no input named 'nosuch'", Assert.Single(bad.StderrLines), StringComparison.Ordinal);
+
+        var malformed = CliRunner.Run("optimize", TestPaths.Model("mlp_tanh.onnx"), "-o", output, "--value", "input=abc");
+        Assert.Equal(2, malformed.ExitCode);
     }
 
     [Fact]

@@ -5,13 +5,16 @@ using ImplicitRegOnnx.Onnx;
 namespace ImplicitRegOnnx.Runtime.Verification;
 
 /// <summary>How <see cref="RandomFeeds"/> fills in sizes and values.</summary>
-public sealed class FeedOptions
+public sealed record FeedOptions
 {
     /// <summary>Sizes for symbolic dimensions, by symbol name.</summary>
     public IReadOnlyDictionary<string, long> Dims { get; init; } = new Dictionary<string, long>(StringComparer.Ordinal);
 
     /// <summary>Full shapes for some inputs, by input name; they override the declared dimensions (the rank must match).</summary>
     public IReadOnlyDictionary<string, long[]> Shapes { get; init; } = new Dictionary<string, long[]>(StringComparer.Ordinal);
+
+    /// <summary>Inputs filled with one value instead of random data, by input name (e.g. a sample rate the model checks).</summary>
+    public IReadOnlyDictionary<string, double> Values { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
 
     /// <summary>Size of symbolic dimensions not in <see cref="Dims"/> and of unknown dimensions.</summary>
     public long DefaultDim { get; init; } = 2;
@@ -42,7 +45,8 @@ public sealed class FeedException : Exception
 
 /// <summary>
 /// Random inputs for a model, built from the declared types of its graph inputs: floats uniform in
-/// [-1, 1), integers small and non-negative, bools random. The same seed gives the same feeds.
+/// [-1, 1), integers small and non-negative, bools random, unless <see cref="FeedOptions.Values"/> fixes
+/// an input's value. The same seed gives the same feeds.
 /// </summary>
 public static class RandomFeeds
 {
@@ -120,6 +124,11 @@ public static class RandomFeeds
             var at = span[(i * size)..];
             var real = random.NextDouble() * 2 - 1;
             var integer = random.NextInt64(options.MaxInteger + 1);
+            var flag = random.Next(2);
+            if (options.Values.TryGetValue(name, out var value))
+            {
+                (real, integer, flag) = (value, (long)value, value != 0 ? 1 : 0);
+            }
             switch (type)
             {
                 case ElementType.Float:
@@ -135,7 +144,7 @@ public static class RandomFeeds
                     BinaryPrimitives.WriteUInt16LittleEndian(at, (ushort)(BitConverter.SingleToUInt32Bits((float)real) >> 16));
                     break;
                 case ElementType.Bool:
-                    at[0] = (byte)random.Next(2);
+                    at[0] = (byte)flag;
                     break;
                 default:
                     // Integers: little-endian two's complement of a small non-negative value.

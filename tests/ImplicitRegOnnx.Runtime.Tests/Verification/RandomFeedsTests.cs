@@ -61,4 +61,18 @@ public class RandomFeedsTests
         var e = Assert.Throws<FeedException>(() => RandomFeeds.Create(new Model(graph)));
         Assert.Contains("seq(tensor(float))", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ValuesFixAnInputEverywhere()
+    {
+        var graph = new Graph();
+        graph.AddInput("rate", new TensorType(ElementType.Int64, Shape.Scalar));
+        graph.AddInput("x", new TensorType(ElementType.Float, new Shape(3)));
+        var feeds = RandomFeeds.Create(new Model(graph), new FeedOptions
+        {
+            Values = new Dictionary<string, double> { ["rate"] = 16000, ["x"] = -0.25 },
+        });
+        Assert.Equal([16000L], feeds[0].ToArray<long>());
+        Assert.Equal([-0.25f, -0.25f, -0.25f], feeds[1].ToArray<float>());
+    }
 }
