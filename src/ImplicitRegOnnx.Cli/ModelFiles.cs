@@ -16,6 +16,17 @@ public static class ModelFiles
         return Model.Load(stream);
     }
 
+    /// <summary>Loads a model, warning through <paramref name="context"/> when its IR version is newer than this tool knows.</summary>
+    public static Model Load(string path, CommandContext context)
+    {
+        var model = Load(path);
+        if (model.IsNewerThanKnown)
+        {
+            context.Warn($"{path}: IR version {model.IrVersion} is newer than this tool knows ({Model.MaxIrVersion}); fields it does not know are kept as they are");
+        }
+        return model;
+    }
+
     public static Model Load(string path)
     {
         if (string.IsNullOrWhiteSpace(path))

@@ -38,6 +38,22 @@ public class InspectCommandTests
     }
 
     [Fact]
+    public void ANewerIrVersionIsInspectedWithAWarning()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("newer.onnx");
+        var model = Onnx.Model.Load(TestPaths.Model("mlp_tanh.onnx"));
+        model.IrVersion = Onnx.Model.MaxIrVersion + 1;
+        model.Save(path);
+
+        var result = CliRunner.Run("inspect", path, "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("newer than this tool knows", Assert.Single(result.StderrLines), StringComparison.Ordinal);
+        Assert.Equal(Onnx.Model.MaxIrVersion + 1, (long)JsonNode.Parse(result.Stdout)!["ir_version"]!);
+    }
+
+    [Fact]
     public void TextFormIsAnAlignedTable()
     {
         var result = CliRunner.Run("inspect", TestPaths.Model("mlp_tanh.onnx"));

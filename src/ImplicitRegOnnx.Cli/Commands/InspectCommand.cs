@@ -25,7 +25,7 @@ public static class InspectCommand
     /// <summary>Prints the summary of the model at <paramref name="path"/>, or of the embedded default model when it is null.</summary>
     public static int Execute(CommandContext context, string? path, bool json)
     {
-        var model = path is null ? ModelFiles.LoadDefault() : ModelFiles.Load(path);
+        var model = path is null ? ModelFiles.LoadDefault() : ModelFiles.Load(path, context);
         var summary = ModelSummary.Of(model);
         context.Out.Write(json ? SummaryWriters.ToJson(summary) : SummaryWriters.ToText(summary, path ?? ModelFiles.DefaultModelName));
         return ExitCodes.Ok;

@@ -146,7 +146,7 @@ public static class OptimizeCommand
         var input = settings.Model;
         var output = settings.Output;
         CheckOutputPath(input, output);
-        var model = ModelFiles.Load(input);
+        var model = ModelFiles.Load(input, context);
         var tolerance = settings.Tolerance ?? Tolerance.ForModel(model);
         CheckInputNames(input, model, settings.Feeds.Shapes.Keys.Select(n => ("--shape", n)).Concat(settings.Feeds.Values.Keys.Select(n => ("--value", n))));
         CheckShapeRanks(input, model, settings.Feeds.Shapes);

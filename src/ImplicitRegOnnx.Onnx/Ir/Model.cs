@@ -18,8 +18,14 @@ public sealed record MetadataEntry(string Key, string Value);
 /// </summary>
 public sealed class Model(Graph graph)
 {
-    /// <summary>The newest IR version this toolkit reads (fields it does not model are carried through unchanged).</summary>
+    /// <summary>The newest IR version this toolkit knows. Newer files still load (fields the IR does not model are carried through unchanged), with <see cref="IsNewerThanKnown"/> set.</summary>
     public const long MaxIrVersion = 12;
+
+    /// <summary>IR versions above this are not plausible (ONNX adds about one a year): such a file is not a model.</summary>
+    public const long MaxPlausibleIrVersion = 64;
+
+    /// <summary>The file's IR version is newer than this toolkit knows; callers may want to warn.</summary>
+    public bool IsNewerThanKnown => IrVersion > MaxIrVersion;
 
     public long IrVersion { get; set; } = 8;
 

@@ -36,9 +36,9 @@ internal sealed class ProtoReader(string? baseDirectory)
         {
             throw new OnnxFormatException("not an ONNX model: ir_version is missing");
         }
-        if (proto.IrVersion > Model.MaxIrVersion)
+        if (proto.IrVersion > Model.MaxPlausibleIrVersion)
         {
-            throw new OnnxFormatException($"IR version {proto.IrVersion} is newer than this tool supports (up to {Model.MaxIrVersion}); re-export the model with an older ONNX exporter");
+            throw new OnnxFormatException($"not an ONNX model: ir_version {proto.IrVersion} is implausible (known versions go up to {Model.MaxIrVersion})");
         }
 
         var model = new Model(ReadGraph(proto.Graph, null, "main graph"))

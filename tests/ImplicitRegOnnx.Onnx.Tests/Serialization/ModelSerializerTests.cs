@@ -135,12 +135,16 @@ public class ModelSerializerTests
     }
 
     [Fact]
-    public void RefusesIrVersionsFromTheFuture()
+    public void NewerIrVersionsLoadWithAFlagButImplausibleOnesAreRefused()
     {
         var model = Onnx.Model.Load(TestPaths.Model("mlp_tanh.onnx"));
+        Assert.False(model.IsNewerThanKnown);
         model.IrVersion = Onnx.Model.MaxIrVersion + 1;
+        Assert.True(Onnx.Model.Load(model.ToBytes()).IsNewerThanKnown);
+
+        model.IrVersion = Onnx.Model.MaxPlausibleIrVersion + 1;
         var error = Assert.Throws<OnnxFormatException>(() => Onnx.Model.Load(model.ToBytes()));
-        Assert.Contains("newer", error.Message);
+        Assert.Contains("implausible", error.Message);
     }
 
     [Fact]
