@@ -1,0 +1,9 @@
+namespace ImplicitRegOnnx.Autodiff.Rules;
+
+internal static class ActivationRules
+{
+    public static void Register(RuleRegistry r)
+    {
+        _ = r;
+    }
+}
