@@ -16,9 +16,27 @@ internal static class Constants
             ElementType.Float16 => b.Constant(Tensor.Scalar((Half)value)),
             ElementType.Int64 => b.Constant(Tensor.Scalar((long)value)),
             ElementType.Int32 => b.Constant(Tensor.Scalar((int)value)),
-            // Unknown or other types: a float constant cast to the type of `like` at run time.
-            _ => b.Op("CastLike", [b.Constant(Tensor.Scalar((float)value)), like]),
+            // Unknown or other types: a float constant cast to the type of `like`.
+            _ => CastLike(b, b.Constant(Tensor.Scalar((float)value)), like),
         };
+    }
+
+    /// <summary>CastLike from opset 15; before that a Cast to the statically known element type of <paramref name="like"/>.</summary>
+    public static Value CastLike(GraphBuilder b, Value value, Value like)
+    {
+        if (value.ElementType != ElementType.Undefined && value.ElementType == like.ElementType)
+        {
+            return value;
+        }
+        if (b.Opset >= 15)
+        {
+            return b.Op("CastLike", [value, like]);
+        }
+        if (like.ElementType == ElementType.Undefined)
+        {
+            throw new GradientException($"the element type of '{like.Name}' is unknown and opset {b.Opset} has no CastLike; run shape inference or use opset 15 or newer");
+        }
+        return b.Cast(value, like.ElementType);
     }
 
     /// <summary>A tensor of the shape and type of <paramref name="like"/> filled with one value.</summary>

@@ -94,6 +94,12 @@ public sealed class GradientContext
     /// <summary>A scalar constant with the element type of <paramref name="like"/>.</summary>
     public Value Scalar(double value, Value like) => Constants.Scalar(B, value, like);
 
+    /// <summary>
+    /// <paramref name="value"/> converted to the element type of <paramref name="like"/>: CastLike from
+    /// opset 15 (ONNX operator spec), a Cast to the statically known type before that.
+    /// </summary>
+    public Value CastLike(Value value, Value like) => Constants.CastLike(B, value, like);
+
     /// <summary>Zeros with the shape and type of <paramref name="like"/>.</summary>
     public Value ZerosLike(Value like) => Constants.Fill(B, 0, like);
 

@@ -20,6 +20,7 @@ public static class CliApplication
         root.Options.Add(verbose);
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(OptimizeCommand.Create(context));
+        root.Subcommands.Add(GradCommand.Create(context));
         return root;
     }
 

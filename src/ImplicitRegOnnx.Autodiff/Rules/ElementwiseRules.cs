@@ -56,14 +56,14 @@ internal static class ElementwiseRules
             var (a, b) = (c.X(0), c.X(1));
             if (c.Needs(0))
             {
-                var exponent = c.B.Op("CastLike", [b, a]);
+                var exponent = c.CastLike(b, a);
                 var power = c.B.Op("Pow", [a, c.B.Sub(exponent, c.Scalar(1, exponent))]);
                 c.SetGradUnbroadcast(0, c.B.Mul(c.Dy, c.B.Mul(exponent, power)));
             }
             if (c.Needs(1))
             {
                 var grad = c.B.Mul(c.Dy, c.B.Mul(c.Y(), c.B.Op("Log", [a])));
-                c.SetGradUnbroadcast(1, c.B.Op("CastLike", [grad, b]));
+                c.SetGradUnbroadcast(1, c.CastLike(grad, b));
             }
         });
         r.Add("Sqrt", c => c.SetGrad(0, c.B.Div(c.B.Mul(c.Dy, c.Scalar(0.5, c.Y())), c.Y())));
@@ -100,8 +100,8 @@ internal static class ElementwiseRules
                 c.SetGradUnbroadcast(2, c.B.Op("Where", [c.X(0), zero, c.Dy]));
             }
         });
-        r.Add("Cast", c => c.SetGrad(0, c.B.Op("CastLike", [c.Dy, c.X()])));
-        r.Add("CastLike", c => c.SetGrad(0, c.B.Op("CastLike", [c.Dy, c.X(0)])));
+        r.Add("Cast", c => c.SetGrad(0, c.CastLike(c.Dy, c.X())));
+        r.Add("CastLike", c => c.SetGrad(0, c.CastLike(c.Dy, c.X(0))));
     }
 
     /// <summary>
@@ -114,7 +114,7 @@ internal static class ElementwiseRules
         var masks = new Value[n];
         for (var i = 0; i < n; i++)
         {
-            masks[i] = c.B.Op("CastLike", [c.B.Op("Equal", [c.X(i), c.Y()]), c.Dy]);
+            masks[i] = c.CastLike(c.B.Op("Equal", [c.X(i), c.Y()]), c.Dy);
         }
         var share = n == 1 ? c.Dy : c.B.Div(c.Dy, c.B.Op("Sum", masks));
         for (var i = 0; i < n; i++)

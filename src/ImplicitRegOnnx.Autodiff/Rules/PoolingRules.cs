@@ -1,9 +1,155 @@
+using ImplicitRegOnnx.Onnx;
+using static ImplicitRegOnnx.Autodiff.Rules.ConvolutionHelpers;
+
 namespace ImplicitRegOnnx.Autodiff.Rules;
 
+/// <summary>
+/// Pools (ONNX operator spec: MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool). MaxPool sends
+/// each output gradient to the input element its Indices output names; AveragePool is linear and its
+/// adjoint is a depthwise ConvTranspose with a ones kernel; the global pools spread over the spatial axes.
+/// </summary>
 internal static class PoolingRules
 {
     public static void Register(RuleRegistry r)
     {
-        _ = r;
+        r.Add("MaxPool", MaxPool);
+        r.Add("AveragePool", AveragePool);
+        r.Add("GlobalAveragePool", GlobalAveragePool);
+        r.Add("GlobalMaxPool", GlobalMaxPool);
+        r.Add("LpPool", LpPool);
+    }
+
+    /// <summary>
+    /// MaxPool's Indices output holds, for each output, the position of the selected input element in
+    /// the flattened [N·C·d1·...] input (padding not counted; storage_order 0 = row major). A second
+    /// MaxPool with the same window yields them, and ScatterElements with reduction=add (opset 16)
+    /// accumulates dY there (overlapping windows may pick the same element).
+    /// </summary>
+    private static void MaxPool(GradientContext c)
+    {
+        if (c.Opset < 16)
+        {
+            throw new GradientException($"{c.Describe()}: the MaxPool gradient needs opset 16 or newer (ScatterElements with reduction)");
+        }
+        var (x, dy) = (c.X(0), c.Dy);
+        var attributes = c.Node.Attributes.Where(a => a.Name != "storage_order").ToArray();
+        var indices = c.B.Op("MaxPool", 2, [x], attributes)[1];
+        var flat = c.B.Reshape(x, -1);
+        var scattered = c.B.Op("ScatterElements",
+            [c.ZerosLike(flat), c.B.Reshape(indices, -1), c.B.Reshape(dy, -1)],
+            Attribute.Int("axis", 0), Attribute.String("reduction", "add"));
+        c.SetGrad(0, c.B.Reshape(scattered, c.B.Shape(x)));
+    }
+
+    /// <summary>
+    /// Y[o] = (1/D[o])·Σ of X over window o (padding counts as zeros). The divisor D is the number of
+    /// input elements in the window (count_include_pad=0) or includes the pads (1); for the latter it is
+    /// read from ONNX Runtime's own AveragePool of ones, V/D, with V the in-input count, so that
+    /// ceil_mode windows match the runtime exactly. dX = ConvTranspose(dY/D, ones[C, 1, k], group=C).
+    /// </summary>
+    private static void AveragePool(GradientContext c)
+    {
+        var (x, dy) = (c.X(0), c.Dy);
+        var input = StaticSpatial(c, x);
+        var output = StaticSpatial(c, c.Y());
+        var channels = StaticDim(c, x, 1);
+        var kernel = Window.Attr(c, "kernel_shape", input.Length, 1);
+        var window = Window.Read(c, kernel, input);
+        var inside = InsideCounts(window, input, output);
+        var reciprocal = Array.ConvertAll(inside, v => v == 0 ? 0.0 : 1.0 / v);
+        Value scale = ConstantLike(c, reciprocal, output, dy);
+        if (c.Int("count_include_pad", 0) != 0)
+        {
+            var ones = ConstantLike(c, [1.0], [.. Enumerable.Repeat(1L, input.Length + 2)], x);
+            var onesInput = c.B.Expand(ones, c.B.Ints([1, 1, .. input]));
+            var insideOverDivisor = c.B.Op("AveragePool", [onesInput], [.. c.Node.Attributes]);
+            scale = c.B.Mul(c.B.Reshape(insideOverDivisor, output), scale);
+        }
+        var kernelOnes = c.B.Expand(ConstantLike(c, [1.0], [1], x), c.B.Ints([channels, 1, .. kernel]));
+        c.SetGrad(0, ConvAdjointInput(c, c.B.Mul(dy, scale), kernelOnes, window, channels, input, output));
+    }
+
+    /// <summary>
+    /// Y[o] = (Σ over window o of |X|^p)^(1/p) (padding contributes zeros): ∂Y[o]/∂X[j] = |X[j]|^(p−1)·sign(X[j])·Y[o]^(1−p),
+    /// so dX = X·|X|^(p−2) ⊙ ConvTranspose(dY·Y^(1−p), ones[C, 1, k], group=C), with p = 1 and 2 written without powers.
+    /// </summary>
+    private static void LpPool(GradientContext c)
+    {
+        var (x, dy, y) = (c.X(0), c.Dy, c.Y());
+        var input = StaticSpatial(c, x);
+        var output = StaticSpatial(c, y);
+        var channels = StaticDim(c, x, 1);
+        var window = Window.Read(c, Window.Attr(c, "kernel_shape", input.Length, 1), input);
+        var p = c.Int("p", 2);
+        var kernelOnes = c.B.Expand(ConstantLike(c, [1.0], [1], x), c.B.Ints([channels, 1, .. window.Kernel]));
+        var weighted = p switch
+        {
+            1 => dy,
+            2 => c.B.Div(dy, y),
+            _ => c.B.Mul(dy, c.B.Op("Pow", [y, c.Scalar(1 - p, y)])),
+        };
+        var spread = ConvAdjointInput(c, weighted, kernelOnes, window, channels, input, output);
+        var local = p switch
+        {
+            1 => c.B.Op("Sign", [x]),
+            2 => x,
+            _ => c.B.Mul(x, c.B.Op("Pow", [c.B.Op("Abs", [x]), c.Scalar(p - 2, x)])),
+        };
+        c.SetGrad(0, c.B.Mul(local, spread));
+    }
+
+    /// <summary>The number of window elements inside the input for each output position (row major over the spatial axes).</summary>
+    private static double[] InsideCounts(Window window, long[] input, long[] output)
+    {
+        var perAxis = new long[input.Length][];
+        for (var axis = 0; axis < input.Length; axis++)
+        {
+            perAxis[axis] = new long[output[axis]];
+            for (var o = 0; o < output[axis]; o++)
+            {
+                for (var t = 0; t < window.Kernel[axis]; t++)
+                {
+                    var position = (o * window.Strides[axis]) - window.Begin[axis] + (t * window.Dilations[axis]);
+                    if (position >= 0 && position < input[axis])
+                    {
+                        perAxis[axis][o]++;
+                    }
+                }
+            }
+        }
+        var total = output.Aggregate(1L, (a, b) => a * b);
+        var counts = new double[total];
+        for (var flat = 0L; flat < total; flat++)
+        {
+            var rest = flat;
+            double count = 1;
+            for (var axis = input.Length - 1; axis >= 0; axis--)
+            {
+                count *= perAxis[axis][rest % output[axis]];
+                rest /= output[axis];
+            }
+            counts[flat] = count;
+        }
+        return counts;
+    }
+
+    /// <summary>Y[n, c] = mean of X[n, c, ...]: dX = dY broadcast over the spatial axes / their size.</summary>
+    private static void GlobalAveragePool(GradientContext c)
+    {
+        var (x, dy) = (c.X(0), c.Dy);
+        Value size = Spatial(x) is { } spatial
+            ? c.Scalar(spatial.Aggregate(1L, (a, b) => a * b), dy)
+            : c.B.Op("CastLike", [c.B.Div(c.B.Op("Size", [x]), c.B.Op("Size", [dy])), dy]);
+        c.SetGrad(0, c.B.Expand(c.B.Div(dy, size), c.B.Shape(x)));
+    }
+
+    /// <summary>Y[n, c] = max of X[n, c, ...]: the gradient goes to the maximal elements, shared evenly among ties (as PyTorch's amax).</summary>
+    private static void GlobalMaxPool(GradientContext c)
+    {
+        var (x, dy) = (c.X(0), c.Dy);
+        var mask = c.B.Op("CastLike", [c.B.Op("Equal", [x, c.Y()]), dy]);
+        var axes = Enumerable.Range(2, c.Rank(x) - 2).Select(i => (long)i).ToArray();
+        var count = c.B.ReduceSum(mask, axes, keepDims: true);
+        c.SetGrad(0, c.B.Mul(mask, c.B.Div(dy, count)));
     }
 }

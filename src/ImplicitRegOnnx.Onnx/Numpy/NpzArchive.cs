@@ -1,0 +1,126 @@
+using System.IO.Compression;
+
+namespace ImplicitRegOnnx.Onnx.Numpy;
+
+/// <summary>
+/// Reads and writes NumPy's .npz archives (np.savez, np.savez_compressed): a zip file with one
+/// NAME.npy entry per array. Names may contain '/', e.g. "grad/fc.weight" is the entry
+/// "grad/fc.weight.npy". Entries may be stored or deflated.
+/// </summary>
+public static class NpzArchive
+{
+    private const string NpyExtension = ".npy";
+
+    /// <summary>
+    /// Reads every array of the archive, keyed by name without ".npy", in archive order (the
+    /// dictionary enumerates in that order). Each tensor's <see cref="Tensor.Name"/> is its key.
+    /// </summary>
+    /// <exception cref="NumpyFormatException">The file is not a zip of .npy entries, or an entry is malformed or unsupported.</exception>
+    public static IReadOnlyDictionary<string, Tensor> Read(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads an archive from a seekable stream; <paramref name="source"/> names it in error messages.</summary>
+    public static IReadOnlyDictionary<string, Tensor> Read(Stream stream, string? source = null)
+    {
+        var where = source ?? ".npz data";
+        ZipArchive zip;
+        try
+        {
+            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new NumpyFormatException($"{where} is not a .npz file (not a readable zip archive: {e.Message})");
+        }
+        using (zip)
+        {
+            var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+            {
+                // Folder entries (some zip tools add them) hold nothing.
+                if (entry.FullName.EndsWith('/') && entry.Length == 0)
+                {
+                    continue;
+                }
+                if (!entry.FullName.EndsWith(NpyExtension, StringComparison.Ordinal))
+                {
+                    throw new NumpyFormatException($"{where}: entry '{entry.FullName}' is not a .npy array");
+                }
+                var name = entry.FullName[..^NpyExtension.Length];
+                var label = $"{where}: entry '{name}'";
+                Tensor tensor;
+                try
+                {
+                    using var entryStream = entry.Open();
+                    tensor = NpyFormat.Read(entryStream, label);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new NumpyFormatException($"{label} cannot be read: {e.Message}");
+                }
+                catch (NotSupportedException e)
+                {
+                    throw new NumpyFormatException($"{label} cannot be read: {e.Message}");
+                }
+                tensor.Name = name;
+                if (!result.TryAdd(name, tensor))
+                {
+                    throw new NumpyFormatException($"{where}: entry '{name}' appears twice");
+                }
+            }
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Writes the arrays to a .npz file atomically: into a temporary file in the same folder, then
+    /// renamed over <paramref name="path"/>, so readers never see a half-written archive.
+    /// </summary>
+    /// <param name="path">The archive to create or replace.</param>
+    /// <param name="arrays">Name → tensor; names must be unique and non-empty.</param>
+    /// <param name="compress">Deflate entries as np.savez_compressed does; otherwise store them as np.savez does.</param>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> arrays, bool compress = false)
+    {
+        var full = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(full)!;
+        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite))
+            {
+                Write(stream, arrays, compress);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Writes the arrays as a .npz archive to the stream (see <see cref="Write(string, IEnumerable{KeyValuePair{string, Tensor}}, bool)"/>).</summary>
+    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> arrays, bool compress = false)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+        foreach (var (name, tensor) in arrays)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                throw new ArgumentException("An .npz array name must not be empty.", nameof(arrays));
+            }
+            if (!seen.Add(name))
+            {
+                throw new ArgumentException($"The .npz array name '{name}' is given twice.", nameof(arrays));
+            }
+            var entry = zip.CreateEntry(name + NpyExtension, compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+            using var entryStream = entry.Open();
+            NpyFormat.Write(entryStream, tensor);
+        }
+    }
+}

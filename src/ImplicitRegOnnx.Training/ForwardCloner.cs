@@ -1,0 +1,142 @@
+using ImplicitRegOnnx.Onnx.Building;
+
+namespace ImplicitRegOnnx.Training;
+
+/// <summary>
+/// Instantiates a model's forward computation inside another graph with some values substituted
+/// (model inputs by microbatch slices, parameters by perturbed parameters). Nodes are copied with
+/// fresh output names; values not substituted (initializers, constants) are shared.
+/// </summary>
+public static class ForwardCloner
+{
+    /// <summary>Copies the nodes of <paramref name="source"/> needed for <paramref name="outputs"/>; returns the copies of the outputs.</summary>
+    public static IReadOnlyList<Value> Clone(Graph source, GraphBuilder b, IReadOnlyDictionary<Value, Value> substitutions, IReadOnlyList<Value> outputs)
+    {
+        var map = new Dictionary<Value, Value>(substitutions);
+        Value Map(Value v) => map.TryGetValue(v, out var m) ? m : v;
+        foreach (var node in NodesFor(source, outputs, substitutions.Keys))
+        {
+            if (node.Subgraphs.Any())
+            {
+                throw new TrainingSetupException($"node '{node.Name}' ({node.OpType}) holds a subgraph; control flow on the training path is not supported yet");
+            }
+            var copy = new Node(node.Domain, node.OpType,
+                node.Inputs.Select(v => v is null ? null : Map(v)),
+                node.Outputs.Select(o => o is null ? null : b.FreshName(o.Name)),
+                node.Attributes, b.FreshName(string.IsNullOrEmpty(node.Name) ? node.OpType : node.Name));
+            b.Graph.Append(copy);
+            for (var i = 0; i < node.Outputs.Count; i++)
+            {
+                if (node.Outputs[i] is { } o)
+                {
+                    copy.Outputs[i]!.Type = o.Type;
+                    map[o] = copy.Outputs[i]!;
+                }
+            }
+            Onnx.Inference.ShapeInference.InferNode(copy, b.Opset);
+        }
+        return [.. outputs.Select(Map)];
+    }
+
+    /// <summary>The nodes (in order) that the outputs depend on, stopping at substituted values.</summary>
+    private static List<Node> NodesFor(Graph source, IReadOnlyList<Value> outputs, IEnumerable<Value> stops)
+    {
+        var needed = new HashSet<Value>(outputs);
+        var stop = new HashSet<Value>(stops);
+        var nodes = new List<Node>();
+        foreach (var node in Onnx.Passes.TopologicalSort.Order(source).AsEnumerable().Reverse())
+        {
+            if (!node.Outputs.Any(o => o is not null && needed.Contains(o) && !stop.Contains(o)))
+            {
+                continue;
+            }
+            nodes.Add(node);
+            foreach (var input in node.Inputs.Concat(node.ImplicitInputs()))
+            {
+                if (input is not null)
+                {
+                    needed.Add(input);
+                }
+            }
+        }
+        nodes.Reverse();
+        return nodes;
+    }
+}
+
+/// <summary>
+/// BatchNormalization with training_mode = 1 (ONNX operator spec, opset 14/15) rewritten in standard
+/// ops, so that each forward instance uses the statistics of the slice it is evaluated on (design.md §1)
+/// and the node has exact first and second derivatives: mean and biased variance over every axis but
+/// the channel axis 1, Y = scale·(X − mean)/√(var + ε) + B, running_mean = input_mean·momentum +
+/// mean·(1 − momentum), likewise running_var.
+/// </summary>
+public static class BatchNormTraining
+{
+    /// <summary>Replaces every training-mode BatchNormalization of the graph; returns how many.</summary>
+    public static int LowerInPlace(GraphBuilder b)
+    {
+        var graph = b.Graph;
+        var lowered = 0;
+        foreach (var node in graph.Nodes.Where(n => n.IsStandard && n.OpType == "BatchNormalization" && n.GetInt("training_mode", 0) == 1).ToList())
+        {
+            var outputs = Expand(b, node);
+            for (var i = 0; i < node.Outputs.Count; i++)
+            {
+                if (node.Outputs[i] is { } old && outputs[i] is { } replacement)
+                {
+                    replacement.Type ??= old.Type;
+                    old.ReplaceAllUsesWith(replacement);
+                }
+            }
+            graph.Remove(node, force: true);
+            lowered++;
+        }
+        if (lowered > 0)
+        {
+            Onnx.Passes.TopologicalSort.Sort(graph);
+        }
+        return lowered;
+    }
+
+    private static Value?[] Expand(GraphBuilder b, Node node)
+    {
+        var x = node.Inputs[0]!;
+        var scale = node.Inputs[1]!;
+        var bias = node.Inputs[2]!;
+        var rank = x.Shape?.Rank ?? throw new TrainingSetupException($"BatchNormalization '{node.Name}': the rank of its input is unknown");
+        long[] axes = [0, .. Enumerable.Range(2, rank - 2).Select(a => (long)a)];
+        var epsilon = node.GetFloat("epsilon", 1e-5f);
+        var momentum = node.GetFloat("momentum", 0.9f);
+
+        var mean = ReduceMean(b, x, axes);
+        var centered = b.Sub(x, mean);
+        var variance = ReduceMean(b, b.Mul(centered, centered), axes);
+        var std = b.Op("Sqrt", [b.Add(variance, Scalar(b, epsilon, x))]);
+        long[] channelShape = [1, -1, .. Enumerable.Repeat(1L, rank - 2)];
+        var y = b.Add(b.Mul(b.Div(centered, std), b.Reshape(scale, channelShape)), b.Reshape(bias, channelShape));
+
+        var outputs = new Value?[node.Outputs.Count];
+        outputs[0] = y;
+        if (node.Outputs.Count > 1 && node.Outputs[1] is not null)
+        {
+            outputs[1] = Running(b, node.Inputs[3]!, b.Reshape(mean, [-1]), momentum);
+        }
+        if (node.Outputs.Count > 2 && node.Outputs[2] is not null)
+        {
+            outputs[2] = Running(b, node.Inputs[4]!, b.Reshape(variance, [-1]), momentum);
+        }
+        return outputs;
+    }
+
+    private static Value Running(GraphBuilder b, Value previous, Value current, float momentum) =>
+        b.Add(b.Mul(previous, Scalar(b, momentum, previous)), b.Mul(current, Scalar(b, 1 - momentum, current)));
+
+    private static Value ReduceMean(GraphBuilder b, Value x, long[] axes) => b.Opset >= 18
+        ? b.Op("ReduceMean", [x, b.Ints(axes)], Attribute.Int("keepdims", 1))
+        : b.Op("ReduceMean", [x], Attribute.Ints("axes", axes), Attribute.Int("keepdims", 1));
+
+    private static Value Scalar(GraphBuilder b, double value, Value like) => like.ElementType == ElementType.Double
+        ? b.Constant(Tensor.Scalar(value))
+        : b.Constant(Tensor.Scalar((float)value));
+}

@@ -1,0 +1,2 @@
+global using ImplicitRegOnnx.Onnx;
+global using Attribute = ImplicitRegOnnx.Onnx.Attribute;

@@ -1,0 +1,51 @@
+namespace ImplicitRegOnnx.Training;
+
+/// <summary>How ∇R, the gradient of the minibatch-gradient penalty, is computed.</summary>
+public enum PenaltyMode
+{
+    /// <summary>No penalty: objective = loss.</summary>
+    None,
+
+    /// <summary>Reverse-over-reverse: the backward graph is differentiated again.</summary>
+    Exact,
+
+    /// <summary>2·H·g ≈ 2·||g||·(∇C_j(θ + h·g/||g||) − ∇C_j(θ))/h: one more forward and backward per microbatch.</summary>
+    FiniteDifference,
+}
+
+/// <summary>
+/// The explicit regularizer (design.md §1; Smith et al., ICLR 2021): R = (1/n) Σ_j ||∇C_j||² over
+/// n consecutive equal microbatches, objective = C + c·R. The coefficient c is λ/4.
+/// </summary>
+public sealed record PenaltyOptions
+{
+    public PenaltyMode Mode { get; init; } = PenaltyMode.Exact;
+
+    /// <summary>c in C + c·R.</summary>
+    public double Coefficient { get; init; }
+
+    /// <summary>n: how many consecutive equal slices of the batch the penalty averages over.</summary>
+    public int Microbatches { get; init; } = 1;
+
+    /// <summary>h of the finite-difference mode.</summary>
+    public double FiniteDifferenceStep { get; init; } = 1e-2;
+
+    /// <summary>c from λ (the paper's ε/m scale): c = λ/4.</summary>
+    public static double CoefficientFromLambda(double lambda) => lambda / 4;
+
+    public void Validate()
+    {
+        if (!double.IsFinite(Coefficient) || Coefficient < 0)
+        {
+            throw new TrainingSetupException($"the penalty coefficient must be a non-negative number, not {Coefficient}; use --coefficient c or --lambda λ (c = λ/4)");
+        }
+        if (Microbatches < 1)
+        {
+            throw new TrainingSetupException($"--microbatches must be at least 1, not {Microbatches}");
+        }
+        if (!double.IsFinite(FiniteDifferenceStep) || FiniteDifferenceStep <= 0)
+        {
+            throw new TrainingSetupException($"--fd-step must be a positive number, not {FiniteDifferenceStep}");
+        }
+    }
+}
