@@ -27,8 +27,15 @@ public sealed record PenaltyOptions
     /// <summary>n: how many consecutive equal slices of the batch the penalty averages over.</summary>
     public int Microbatches { get; init; } = 1;
 
-    /// <summary>h of the finite-difference mode.</summary>
-    public double FiniteDifferenceStep { get; init; } = 1e-2;
+    /// <summary>
+    /// h of the finite-difference mode. 1e-4, not the 1e-2 first proposed: on ReLU networks a step of
+    /// 1e-2 along ĝ moves pre-activations across their kinks, and the difference quotient then misses
+    /// the exact Hessian-vector product by 30-90% (measured on the ReLU reference cases, the same in
+    /// PyTorch float64 as here); at 1e-4 the error is ~1e-4 in float32.
+    /// </summary>
+    public double FiniteDifferenceStep { get; init; } = DefaultFiniteDifferenceStep;
+
+    public const double DefaultFiniteDifferenceStep = 1e-4;
 
     /// <summary>c from λ (the paper's ε/m scale): c = λ/4.</summary>
     public static double CoefficientFromLambda(double lambda) => lambda / 4;

@@ -139,7 +139,7 @@ internal static class ConvolutionHelpers
     /// over the batch axis taken as channels, with dY as the kernel, strides and dilations swapped and
     /// the same pads; groups become G blocks of N channels. Positions past the kernel are cropped.
     /// </summary>
-    public static Value ConvWeightGrad(GradientContext c, Value x, Value dy, Window window, long group, long cin, long cout, long[] input, long[] output, long[] end)
+    public static Value ConvWeightGrad(GradientContext c, Value x, Value dy, Window window, long group, long cout, long[] input, long[] output, long[] end)
     {
         var n = window.SpatialRank;
         var spatialAxes = Enumerable.Range(2, n).Select(i => (long)i).ToArray();
@@ -153,8 +153,10 @@ internal static class ConvolutionHelpers
         {
             // X [N, G·Cg, ...] → [Cg, G·N, ...]; dY [N, G·Mg, ...] → [G·Mg, N, ...].
             var shifted = spatialAxes.Select(a => a + 1).ToArray();
-            var xg = c.B.Reshape(x, [-1, group, cin / group, .. input]);
-            xt = c.B.Reshape(c.B.Transpose(xg, [2, 1, 0, .. shifted]), [cin / group, -1, .. input]);
+            // Reshape's 0 copies a dim and -1 infers one, so the channel count (the batch, in a
+            // second-order kernel gradient) need not be known.
+            var xg = c.B.Reshape(x, [0, group, -1, .. input]);
+            xt = c.B.Reshape(c.B.Transpose(xg, [2, 1, 0, .. shifted]), [0, -1, .. input]);
             var gg = c.B.Reshape(dy, [-1, group, cout / group, .. output]);
             gt = c.B.Reshape(c.B.Transpose(gg, [1, 2, 0, .. shifted]), [cout, -1, .. output]);
         }

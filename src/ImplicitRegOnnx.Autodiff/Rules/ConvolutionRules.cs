@@ -36,9 +36,10 @@ internal static class ConvolutionRules
         }
         if (c.Needs(1))
         {
-            var cin = StaticDim(c, x, 1);
-            var cout = StaticDim(c, w, 0);
-            c.SetGrad(1, ConvWeightGrad(c, x, dy, window, group, cin, cout, input, output, window.End));
+            // Channel counts matter only for grouped convolutions (the batch, which becomes the channel
+            // axis of the kernel-gradient Conv, may be symbolic).
+            var cout = group == 1 ? 0 : StaticDim(c, w, 0);
+            c.SetGrad(1, ConvWeightGrad(c, x, dy, window, group, cout, input, output, window.End));
         }
         if (c.Node.Inputs.Count > 2 && c.HasInput(2) && c.Needs(2))
         {
@@ -86,9 +87,8 @@ internal static class ConvolutionRules
         }
         if (c.Needs(1))
         {
-            var cout = StaticDim(c, x, 1);
-            var cin = StaticDim(c, w, 1) * group;
-            c.SetGrad(1, ConvWeightGrad(c, dy, x, window, group, cin, cout, output, input, window.End));
+            var cout = group == 1 ? 0 : StaticDim(c, x, 1);
+            c.SetGrad(1, ConvWeightGrad(c, dy, x, window, group, cout, output, input, window.End));
         }
         if (c.Node.Inputs.Count > 2 && c.HasInput(2) && c.Needs(2))
         {

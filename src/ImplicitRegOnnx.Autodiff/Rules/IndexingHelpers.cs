@@ -135,3 +135,259 @@ internal static class EinsumGradient
         return (inputs, output);
     }
 }
+
+/// <summary>
+/// The gradient of Resize (ONNX operator spec, Resize 10-19) for nearest, linear and cubic modes
+/// without antialiasing. Each of these is separable: along every resized axis the output is a fixed
+/// matrix M [out, in] applied to the input, with the coordinate transform, rounding and edge clamping
+/// the spec (and ONNX Runtime, in float32) use. With static shapes and constant scales or sizes the
+/// matrices are built here as constants and the gradient applies their transposes (MatMul for the two
+/// innermost axes, Einsum otherwise); both are linear, so the gradient is differentiable again.
+/// </summary>
+internal static class ResizeGradient
+{
+    public static void Apply(GradientContext c)
+    {
+        var x = c.X(0);
+        var rank = c.Rank(x);
+        var (scales, outDims) = ScalesAndSizes(c, x, rank);
+        var mode = c.String("mode", "nearest");
+        var transform = c.Opset >= 11 ? c.String("coordinate_transformation_mode", "half_pixel") : "asymmetric";
+        var nearest = c.Opset >= 11 ? c.String("nearest_mode", "round_prefer_floor") : "simple";
+        if (mode is not ("nearest" or "linear" or "cubic"))
+        {
+            throw new GradientException($"{c.Describe()}: no gradient for mode '{mode}'");
+        }
+        if (transform == "tf_crop_and_resize" || c.Int("antialias", 0) != 0)
+        {
+            throw new GradientException($"{c.Describe()}: no gradient for coordinate_transformation_mode='tf_crop_and_resize' or antialias=1");
+        }
+        var matrices = new Dictionary<int, double[,]>();
+        for (var axis = 0; axis < rank; axis++)
+        {
+            var inDim = x.Shape![axis].Value;
+            if (inDim is null)
+            {
+                if (scales[axis] == 1f && outDims[axis] is null && transform != "tf_half_pixel_for_nn")
+                {
+                    continue; // an unresized axis of unknown size (a batch axis) maps identically
+                }
+                throw new GradientException($"{c.Describe()}: the gradient needs the size of input axis {axis} to be static");
+            }
+            var outDim = outDims[axis] ?? (long)(scales[axis] * inDim.Value);
+            var matrix = Matrix(c, mode, transform, nearest, scales[axis], inDim.Value, outDim);
+            if (!IsIdentity(matrix))
+            {
+                matrices[axis] = matrix;
+            }
+        }
+        var gradient = c.Dy;
+        if (matrices.Keys.All(a => a >= rank - 2))
+        {
+            if (matrices.TryGetValue(rank - 2, out var rows))
+            {
+                gradient = c.B.MatMul(MatrixConstant(c, rows, transpose: true), gradient); // Mᵀ[in, out] · dy[..., out, w]
+            }
+            if (matrices.TryGetValue(rank - 1, out var columns))
+            {
+                gradient = c.B.MatMul(gradient, MatrixConstant(c, columns, transpose: false)); // dy[..., out] · M[out, in]
+            }
+        }
+        else
+        {
+            const string Labels = "abcdefghijklm";
+            const string Inner = "nopqrstuvwxyz";
+            var operands = new List<Value> { gradient };
+            var subscripts = new List<string> { Labels[..rank] };
+            var result = Labels[..rank].ToCharArray();
+            foreach (var (axis, matrix) in matrices.OrderBy(p => p.Key))
+            {
+                operands.Add(MatrixConstant(c, matrix, transpose: false));
+                subscripts.Add($"{Labels[axis]}{Inner[axis]}");
+                result[axis] = Inner[axis];
+            }
+            gradient = c.B.Op("Einsum", operands, Attribute.String("equation", $"{string.Join(',', subscripts)}->{new string(result)}"));
+        }
+        c.SetGrad(0, gradient);
+    }
+
+    /// <summary>Per-axis scales and (when given by sizes or inferred) output sizes; the spec's axes attribute (opset 18) picks the axes.</summary>
+    private static (float[] Scales, long?[] OutDims) ScalesAndSizes(GradientContext c, Value x, int rank)
+    {
+        if (c.String("keep_aspect_ratio_policy", "stretch") != "stretch")
+        {
+            throw new GradientException($"{c.Describe()}: no gradient for keep_aspect_ratio_policy other than 'stretch'");
+        }
+        var axes = c.Ints("axes")?.Select(a => NormalizeAxis(c, a, rank)).ToArray() ?? [.. Enumerable.Range(0, rank)];
+        var scales = Enumerable.Repeat(1f, rank).ToArray();
+        var outDims = new long?[rank];
+        var inferred = c.Y().Shape;
+        var sizesInput = c.Opset >= 11 ? 3 : -1;
+        if (sizesInput > 0 && c.HasInput(sizesInput))
+        {
+            var sizes = c.ConstantInts(sizesInput) ?? throw new GradientException($"{c.Describe()}: the gradient needs constant sizes");
+            for (var k = 0; k < axes.Length; k++)
+            {
+                var inDim = x.Shape![axes[k]].Value ?? throw new GradientException($"{c.Describe()}: the gradient needs static input sizes with a sizes input");
+                outDims[axes[k]] = sizes[k];
+                scales[axes[k]] = (float)sizes[k] / inDim; // ONNX Runtime derives the scale as float(out) / in
+            }
+            return (scales, outDims);
+        }
+        var scalesInput = c.Opset >= 11 ? 2 : 1;
+        var given = Onnx.Inference.ConstantValue.TryGet(c.Node.Input(scalesInput))?.ToDoubles()
+            ?? throw new GradientException($"{c.Describe()}: the gradient needs constant scales or sizes");
+        for (var k = 0; k < axes.Length; k++)
+        {
+            scales[axes[k]] = (float)given[k];
+            if (inferred is { } s && s.Rank == rank && s[axes[k]].Value is { } known)
+            {
+                outDims[axes[k]] = known;
+            }
+        }
+        return (scales, outDims);
+    }
+
+    /// <summary>M [out, in]: row o holds the weights with which output o mixes the input along one axis.</summary>
+    private static double[,] Matrix(GradientContext c, string mode, string transform, string nearest, float scale, long inDim, long outDim)
+    {
+        var m = new double[outDim, inDim];
+        var cubicA = c.Float("cubic_coeff_a", -0.75f);
+        var excludeOutside = c.Int("exclude_outside", 0) != 0;
+        for (var o = 0L; o < outDim; o++)
+        {
+            var position = Original(c, transform, o, scale, inDim, outDim);
+            switch (mode)
+            {
+                case "nearest":
+                    m[o, Math.Clamp(Round(c, nearest, position, scale < 1), 0, inDim - 1)] += 1;
+                    break;
+                case "linear":
+                    {
+                        var clamped = Math.Clamp(position, 0f, inDim - 1);
+                        var i1 = Math.Min((long)clamped, inDim - 1);
+                        var i2 = Math.Min(i1 + 1, inDim - 1);
+                        var d1 = Math.Abs(clamped - i1);
+                        var d2 = Math.Abs(clamped - i2);
+                        if (i1 == i2)
+                        {
+                            (d1, d2) = (0.5f, 0.5f);
+                        }
+                        m[o, i1] += d2;
+                        m[o, i2] += d1;
+                        break;
+                    }
+                default:
+                    {
+                        var floor = MathF.Floor(position);
+                        var s = position - floor;
+                        var a = cubicA;
+                        float[] w =
+                        [
+                            ((a * (s + 1) - 5 * a) * (s + 1) + 8 * a) * (s + 1) - 4 * a,
+                            ((a + 2) * s - (a + 3)) * s * s + 1,
+                            ((a + 2) * (1 - s) - (a + 3)) * (1 - s) * (1 - s) + 1,
+                            ((a * (2 - s) - 5 * a) * (2 - s) + 8 * a) * (2 - s) - 4 * a,
+                        ];
+                        var total = 0.0;
+                        for (var k = 0; k < 4; k++)
+                        {
+                            var index = (long)floor - 1 + k;
+                            if (excludeOutside && (index < 0 || index >= inDim))
+                            {
+                                w[k] = 0;
+                            }
+                            total += w[k];
+                        }
+                        for (var k = 0; k < 4; k++)
+                        {
+                            var index = Math.Clamp((long)floor - 1 + k, 0, inDim - 1);
+                            m[o, index] += excludeOutside ? w[k] / total : w[k];
+                        }
+                        break;
+                    }
+            }
+        }
+        return m;
+    }
+
+    /// <summary>The input coordinate of output index o (ONNX operator spec, coordinate_transformation_mode), in float32 as ONNX Runtime computes it.</summary>
+    private static float Original(GradientContext c, string transform, long o, float scale, long inDim, long outDim)
+    {
+        float x = o;
+        return transform switch
+        {
+            "half_pixel" => ((x + 0.5f) / scale) - 0.5f,
+            "half_pixel_symmetric" => HalfPixelSymmetric(x, scale, inDim, outDim),
+            "pytorch_half_pixel" => outDim > 1 ? ((x + 0.5f) / scale) - 0.5f : 0f,
+            "align_corners" => outDim == 1 ? 0f : x * (inDim - 1) / (outDim - 1),
+            "asymmetric" => x / scale,
+            "tf_half_pixel_for_nn" => (x + 0.5f) / scale,
+            _ => throw new GradientException($"{c.Describe()}: unknown coordinate_transformation_mode '{transform}'"),
+        };
+    }
+
+    private static float HalfPixelSymmetric(float x, float scale, long inDim, long outDim)
+    {
+        var adjustment = outDim / (scale * inDim);
+        var center = inDim / 2f;
+        var offset = center * (1 - adjustment);
+        return offset + ((x + 0.5f) / scale) - 0.5f;
+    }
+
+    /// <summary>The nearest input index (ONNX operator spec, nearest_mode; "simple" is Resize-10's floor, ceil when downsampling).</summary>
+    private static long Round(GradientContext c, string nearest, float x, bool downsampling)
+    {
+        var tie = x == (long)x + 0.5f;
+        return nearest switch
+        {
+            "round_prefer_floor" => tie ? (long)MathF.Floor(x) : (long)MathF.Round(x, MidpointRounding.AwayFromZero),
+            "round_prefer_ceil" => tie ? (long)MathF.Ceiling(x) : (long)MathF.Round(x, MidpointRounding.AwayFromZero),
+            "floor" => (long)MathF.Floor(x),
+            "ceil" => (long)MathF.Ceiling(x),
+            "simple" => downsampling ? (long)MathF.Ceiling(x) : (long)x,
+            _ => throw new GradientException($"{c.Describe()}: unknown nearest_mode '{nearest}'"),
+        };
+    }
+
+    private static bool IsIdentity(double[,] m)
+    {
+        if (m.GetLength(0) != m.GetLength(1))
+        {
+            return false;
+        }
+        for (var i = 0; i < m.GetLength(0); i++)
+        {
+            for (var j = 0; j < m.GetLength(1); j++)
+            {
+                if (m[i, j] != (i == j ? 1 : 0))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /// <summary>M (or Mᵀ) as a constant typed like the gradient.</summary>
+    private static Value MatrixConstant(GradientContext c, double[,] m, bool transpose)
+    {
+        var (rows, columns) = transpose ? (m.GetLength(1), m.GetLength(0)) : (m.GetLength(0), m.GetLength(1));
+        var values = new double[rows * columns];
+        for (var i = 0; i < rows; i++)
+        {
+            for (var j = 0; j < columns; j++)
+            {
+                values[(i * columns) + j] = transpose ? m[j, i] : m[i, j];
+            }
+        }
+        long[] dims = [rows, columns];
+        return c.Dy.ElementType switch
+        {
+            ElementType.Double => c.B.Constant(Tensor.FromArray(values, dims)),
+            ElementType.Float => c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)),
+            ElementType.Float16 => c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (Half)v), dims)),
+            _ => c.B.Op("CastLike", [c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)), c.Dy]),
+        };
+    }
+}

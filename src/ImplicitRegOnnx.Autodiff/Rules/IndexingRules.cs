@@ -4,10 +4,11 @@ using static ImplicitRegOnnx.Autodiff.Rules.ShapeHelpers;
 namespace ImplicitRegOnnx.Autodiff.Rules;
 
 /// <summary>
-/// Gathers, scatters, Einsum and CumSum (ONNX operator spec). Gathers and scatters are adjoint to each
-/// other: the gradient of a gather adds the output gradient back at the gathered positions
-/// (ScatterElements/ScatterND with reduction='add', opset 16, so repeated indices accumulate, as for
-/// an embedding table), and the gradient of a scatter gathers from the output gradient.
+/// Gathers, scatters, Einsum, CumSum and Resize (ONNX operator spec). Gathers and scatters are adjoint
+/// to each other: the gradient of a gather adds the output gradient back at the gathered positions
+/// (ScatterElements/ScatterND with reduction='add' from opset 16, a one-hot product before, so repeated
+/// indices accumulate, as for an embedding table), and the gradient of a scatter gathers from the
+/// output gradient.
 /// </summary>
 internal static class IndexingRules
 {
@@ -43,6 +44,7 @@ internal static class IndexingRules
                 Attribute.Int("exclusive", c.Int("exclusive", 0)), Attribute.Int("reverse", 1 - c.Int("reverse", 0))));
         });
         r.Add("Einsum", EinsumGradient.Apply);
+        r.Add("Resize", ResizeGradient.Apply);
     }
 
     /// <summary>

@@ -80,9 +80,10 @@ internal static class ShapeHelpers
         Value scattered;
         if (accumulate && c.Opset < 16)
         {
-            var offOn = c.B.Op("Concat", [c.B.Reshape(c.Scalar(0, dy), 1), c.B.Reshape(c.Scalar(1, dy), 1)], Attribute.Int("axis", 0));
-            var oneHot = c.B.Op("OneHot", [flatPositions, c.B.Op("Size", [x]), offOn]);
-            scattered = c.B.MatMul(c.B.Reshape(dy, 1, -1), oneHot);
+            // ONNX Runtime's OneHot kernels produce integers from int64 indices: cast the matrix afterwards.
+            var oneHot = c.B.Op("OneHot", [flatPositions, c.B.Op("Size", [x]), c.B.Ints(0, 1)]);
+            var typed = dy.ElementType == ElementType.Undefined ? c.B.Op("CastLike", [oneHot, dy]) : c.B.Cast(oneHot, dy.ElementType);
+            scattered = c.B.MatMul(c.B.Reshape(dy, 1, -1), typed);
         }
         else
         {

@@ -181,8 +181,9 @@ internal static class ShapeRules
             }
             return;
         }
+        // Pad before opset 11 only takes floating-point data: the positions travel as doubles (exact below 2^53).
         var positions = c.Opset < 11
-            ? c.B.Op("Pad", [FlatPositions(c, x)], [.. c.Node.Attributes])
+            ? c.B.Cast(c.B.Op("Pad", [c.B.Cast(FlatPositions(c, x), ElementType.Double)], [.. c.Node.Attributes]), ElementType.Int64)
             : c.B.Op("Pad", c.HasInput(3) ? [FlatPositions(c, x), c.X(1), null, c.X(3)] : [FlatPositions(c, x), c.X(1)], Attribute.String("mode", mode));
         c.SetGrad(0, ScatterToPositions(c, x, positions, c.Dy, accumulate: true));
     }

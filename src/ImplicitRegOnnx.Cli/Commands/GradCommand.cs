@@ -4,6 +4,7 @@ using System.Globalization;
 using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.Numpy;
+using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
 
@@ -24,7 +25,7 @@ public static class GradCommand
         var lambda = new Option<double?>("--lambda") { Description = "λ, with c = λ/4 (the paper's ε/m scale)." };
         var microbatches = new Option<int>("--microbatches") { Description = "n: consecutive equal slices of the batch the penalty averages over.", DefaultValueFactory = _ => 1 };
         var penalty = new Option<string>("--penalty") { Description = "exact (double backward), finite-difference or none.", DefaultValueFactory = _ => "exact" };
-        var fdStep = new Option<double>("--fd-step") { Description = "h of the finite-difference mode.", DefaultValueFactory = _ => 1e-2 };
+        var fdStep = new Option<double>("--fd-step") { Description = "h of the finite-difference mode (default 1e-4; larger steps cross ReLU kinks).", DefaultValueFactory = _ => PenaltyOptions.DefaultFiniteDifferenceStep };
         var output = new Option<string?>("--output") { Description = "The model output the loss is attached to (default: the first)." };
         var trainable = new Option<string[]>("--trainable") { Description = "Train only parameters matching these globs (repeatable).", AllowMultipleArgumentsPerToken = false };
         var freeze = new Option<string[]>("--freeze") { Description = "Do not train parameters matching these globs (repeatable).", AllowMultipleArgumentsPerToken = false };
@@ -118,33 +119,26 @@ public static class GradCommand
         {
             throw CliException.Usage($"{modelPath}: {e.Message}", e);
         }
+        var buildSeconds = watch.Elapsed.TotalSeconds;
+        IReadOnlyDictionary<string, Tensor> outputs;
         try
         {
-            BatchCheck.Validate(gradient.Model, batch, options.Penalty.Microbatches, dataPath);
+            outputs = GradientEvaluator.Evaluate(gradient, batch, options.Penalty.Microbatches, dataPath);
         }
         catch (TrainingSetupException e)
         {
             throw CliException.Usage(e.Message, e);
-        }
-        var buildSeconds = watch.Elapsed.TotalSeconds;
-
-        IReadOnlyList<RunOutput> outputs;
-        try
-        {
-            using var runner = ModelRunner.FromBytes(gradient.Model.ToBytes());
-            outputs = runner.Run([.. gradient.Model.Graph.RequiredInputs.Select(v => batch[v.Name].WithName(v.Name))]);
         }
         catch (ModelRunException e)
         {
             throw CliException.Failed($"{modelPath}: {e.Message}", e);
         }
         var results = new List<KeyValuePair<string, Tensor>>();
-        foreach (var o in outputs)
+        foreach (var (name, tensor) in outputs)
         {
-            var tensor = o.Tensor!;
             // Scalars are written in float64, like the reference cases computed by PyTorch.
-            var value = tensor.Dims.Length == 0 ? Tensor.Scalar(tensor.ToDoubles()[0], o.Name) : tensor.WithName(o.Name);
-            results.Add(new(o.Name, value));
+            var value = tensor.Dims.Length == 0 ? Tensor.Scalar(tensor.ToDoubles()[0], name) : tensor.WithName(name);
+            results.Add(new(name, value));
         }
         var scalars = results.Where(r => r.Value.Dims.Length == 0).ToDictionary(r => r.Key, r => r.Value.ToDoubles()[0]);
         if (scalars.Values.Any(v => !double.IsFinite(v)))

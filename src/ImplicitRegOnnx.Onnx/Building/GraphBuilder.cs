@@ -22,7 +22,18 @@ public sealed class GraphBuilder
         {
             root = parent;
         }
+        // Value and node names share one set: ONNX Runtime also requires unique node names.
         _names = root.CollectNames();
+        foreach (var g in root.SelfAndSubgraphs())
+        {
+            foreach (var node in g.Nodes)
+            {
+                if (!string.IsNullOrEmpty(node.Name))
+                {
+                    _names.Add(node.Name);
+                }
+            }
+        }
     }
 
     /// <summary>The graph nodes are appended to.</summary>

@@ -31,7 +31,10 @@ internal static class ShapeOpRules
     private static void Reshape(InferenceContext ctx)
     {
         var elementType = ctx.InputElementType(0);
-        var target = ctx.Opset >= 5 ? ctx.ConstantInts(1) : ctx.Ints("shape");
+        var constant = ctx.Opset >= 5 ? ctx.ConstantInts(1) : ctx.Ints("shape");
+        // A shape computed at run time from other shapes still has known entries (ShapeValue).
+        var target = constant?.Select(v => new ShapeValue.Entry(Dim.Of(v), true)).ToArray()
+            ?? (ctx.Opset >= 5 ? ShapeValue.TryGet(ctx.Node.Input(1)) : null);
         if (target is null)
         {
             ctx.SetOutput(0, elementType, RankFromShapeInput(ctx, 1));
@@ -39,11 +42,26 @@ internal static class ShapeOpRules
         }
         var x = ctx.InputShape(0);
         var allowZero = ctx.Opset >= 14 && ctx.Int("allowzero", 0) != 0;
-        var dims = new Dim[target.Count];
+        var dims = new Dim[target.Length];
         var inferred = -1;
         for (var i = 0; i < dims.Length; i++)
         {
-            var size = target[i];
+            if (!target[i].IsLiteral)
+            {
+                // The dim of another tensor: a size, never Reshape's special 0 or -1 (0 only with
+                // allowzero, and then it is a size too); unknown when it could be either.
+                var dim = target[i].Dim;
+                if (dim.Value is 0 && !allowZero)
+                {
+                    dims[i] = x is not null && i < x.Rank ? x[i] : Dim.Unknown;
+                }
+                else
+                {
+                    dims[i] = dim.Value is null || dim.Value > 0 ? dim : Dim.Unknown;
+                }
+                continue;
+            }
+            var size = target[i].Dim.Value!.Value;
             if (size == 0 && !allowZero)
             {
                 if (x is not null && i >= x.Rank)

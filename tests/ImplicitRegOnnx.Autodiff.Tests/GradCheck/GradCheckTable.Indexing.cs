@@ -5,6 +5,22 @@ public static partial class GradCheckTable
     private static GradCheckCase Einsum(string equation, params InputSpec[] inputs) =>
         GradCheckCase.Op($"Einsum {equation}", "Einsum", inputs, Attribute.String("equation", equation));
 
+    // ONNX Runtime's CPU Resize has no double kernel: the Resize rows check in float.
+
+    /// <summary>Resize with constant scales (or sizes when <paramref name="sizes"/>), roi absent (opset 11+ input order).</summary>
+    private static GradCheckCase Resize(string name, InputSpec x, double[] scalesOrSizes, bool sizes, params Attribute[] attributes) =>
+        new($"Resize {name}", "Resize", [x], (b, v) =>
+        {
+            var parameter = sizes
+                ? b.Ints([.. scalesOrSizes.Select(d => (long)d)])
+                : b.Constant(Tensor.FromArray(Array.ConvertAll(scalesOrSizes, d => (float)d), [scalesOrSizes.Length]));
+            return [b.Op("Resize", sizes ? [v[0], null, null, parameter] : [v[0], null, parameter], attributes)];
+        });
+
+    private static Attribute Mode(string mode) => Attribute.String("mode", mode);
+
+    private static Attribute Transform(string transform) => Attribute.String("coordinate_transformation_mode", transform);
+
     public static IEnumerable<GradCheckCase> Indexing() =>
     [
         // The embedding case: Gather(weight[vocab, d], ids[batch, seq]) with repeated ids, which must accumulate.
@@ -28,6 +44,23 @@ public static partial class GradCheckTable
 
         GradCheckCase.Op("CumSum", "CumSum", [InputSpec.Of(3, 5), Ints([], 1)]),
         GradCheckCase.Op("CumSum exclusive reverse", "CumSum", [InputSpec.Of(3, 5), Ints([], 0)], Attribute.Int("exclusive", 1), Attribute.Int("reverse", 1)),
+
+        Resize("nearest upsample", InputSpec.Float(1, 2, 3, 4), [1, 1, 2, 2], false),
+        Resize("nearest downsample sizes asymmetric floor", InputSpec.Float(1, 1, 5, 7), [1, 1, 3, 4], true, Transform("asymmetric"), Attribute.String("nearest_mode", "floor")),
+        Resize("nearest round_prefer_ceil tf_half_pixel_for_nn", InputSpec.Float(1, 1, 4, 3), [1, 1, 1.5, 2.5], false, Transform("tf_half_pixel_for_nn"), Attribute.String("nearest_mode", "round_prefer_ceil")),
+        Resize("nearest middle axis (Einsum path)", InputSpec.Float(2, 3, 2), [1, 2, 1], false),
+        Resize("linear half_pixel", InputSpec.Float(1, 2, 3, 4), [1, 1, 1.5, 2], false, Mode("linear")),
+        Resize("linear align_corners sizes", InputSpec.Float(1, 1, 3, 4), [1, 1, 5, 7], true, Mode("linear"), Transform("align_corners")),
+        Resize("linear asymmetric", InputSpec.Float(2, 1, 3, 3), [1, 1, 2, 3], false, Mode("linear"), Transform("asymmetric")),
+        Resize("linear pytorch_half_pixel downsample", InputSpec.Float(1, 1, 6, 5), [1, 1, 0.5, 0.6], false, Mode("linear"), Transform("pytorch_half_pixel")),
+        Resize("linear half_pixel_symmetric (opset 19)", InputSpec.Float(1, 1, 3, 4), [1, 1, 1.7, 2.5], false, Mode("linear"), Transform("half_pixel_symmetric")) with { Opset = 19 },
+        Resize("cubic", InputSpec.Float(1, 1, 4, 5), [1, 1, 2, 1.5], false, Mode("cubic")),
+        Resize("cubic exclude_outside", InputSpec.Float(1, 1, 4, 5), [1, 1, 1.5, 2], false, Mode("cubic"), Attribute.Int("exclude_outside", 1), Attribute.Float("cubic_coeff_a", -0.5f)),
+        Resize("axes attribute (opset 18)", InputSpec.Float(1, 2, 3, 4), [2, 1.5], false, Mode("linear"), Attribute.Ints("axes", [2, -1])) with { Opset = 18 },
+        new GradCheckCase("Resize nearest (opset 10)", "Resize", [InputSpec.Float(1, 1, 3, 4)],
+            (b, v) => [b.Op("Resize", [v[0], b.Constant(Tensor.FromArray(new[] { 1f, 1f, 2f, 1.5f }, [4]))])]) with { Opset = 10 },
+        new GradCheckCase("Resize linear downsample (opset 10)", "Resize", [InputSpec.Float(1, 1, 4, 6)],
+            (b, v) => [b.Op("Resize", [v[0], b.Constant(Tensor.FromArray(new[] { 1f, 1f, 0.5f, 0.5f }, [4]))], Mode("linear"))]) with { Opset = 10 },
 
         Einsum("ij,jk->ik", InputSpec.Of(2, 3), InputSpec.Of(3, 4)),
         Einsum("bhqd,bhkd->bhqk", InputSpec.Of(2, 1, 3, 4), InputSpec.Of(2, 1, 5, 4)),
