@@ -45,6 +45,8 @@ internal static class IndexingRules
         });
         r.Add("Einsum", EinsumGradient.Apply);
         r.Add("Resize", ResizeGradient.Apply);
+        // TopK's values are elements of x at the returned indices (distinct along axis): scatter them back.
+        r.Add("TopK", c => c.SetGrad(0, c.B.Op("ScatterElements", [c.ZerosLike(c.X(0)), c.Y(1), c.Dy], Attribute.Int("axis", c.Int("axis", -1)))));
     }
 
     /// <summary>

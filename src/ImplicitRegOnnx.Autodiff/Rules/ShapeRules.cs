@@ -25,6 +25,10 @@ internal static class ShapeRules
         r.Add("Slice", Slice);
         r.Add("Pad", Pad);
         r.Add("Tile", Tile);
+        // SpaceToDepth and DepthToSpace in DCR mode are each other's inverse (ONNX operator spec: both
+        // order the moved channels as [block row, block column, channel]); CRD mode is undone by hand.
+        r.Add("SpaceToDepth", c => c.SetGrad(0, c.B.Op("DepthToSpace", [c.Dy], Attribute.Int("blocksize", c.Int("blocksize", 1)), Attribute.String("mode", "DCR"))));
+        r.Add("DepthToSpace", DepthToSpace);
     }
 
     private static void ReshapeBack(GradientContext c) => c.SetGrad(0, c.B.Reshape(c.Dy, ShapeOf(c, c.X(0))));
@@ -102,6 +106,7 @@ internal static class ShapeRules
             c.SetGrad(0, PadWithZeros(c, c.Dy, pads));
             return;
         }
+        RequireOpset(c, 11, "ScatterElements");
         var inputs = Enumerable.Range(0, c.Node.Inputs.Count).Select(i => i == 0 ? FlatPositions(c, x) : c.Node.Input(i)).ToList();
         var positions = c.B.Op("Slice", inputs);
         c.SetGrad(0, ScatterToPositions(c, x, positions, c.Dy, accumulate: false));
@@ -210,5 +215,24 @@ internal static class ShapeRules
         var tileAxes = Enumerable.Range(0, rank).Select(i => 2L * i).ToArray();
         var summed = rank == 0 ? c.Dy : c.B.ReduceSum(c.B.Reshape(c.Dy, interleaved), tileAxes, keepDims: false);
         c.SetGrad(0, summed);
+    }
+
+    /// <summary>
+    /// DepthToSpace: DCR mode is undone by SpaceToDepth. CRD mode reads channels as [C/b², b, b]
+    /// (reshape to [N, C/b², b, b, H, W], perm [0, 1, 4, 2, 5, 3]); its inverse reshapes the gradient to
+    /// [N, C/b², H, b, W, b], moves the block axes back with perm [0, 1, 3, 5, 2, 4] and reshapes to x.
+    /// </summary>
+    private static void DepthToSpace(GradientContext c)
+    {
+        var block = c.Int("blocksize", 1);
+        if (c.String("mode", "DCR") == "DCR")
+        {
+            c.SetGrad(0, c.B.Op("SpaceToDepth", [c.Dy], Attribute.Int("blocksize", block)));
+            return;
+        }
+        var x = c.X(0);
+        var split = ConcatShapes(c, c.B.Ints(0, 0), Dims(c, x, 2, 3), c.B.Ints(block), Dims(c, x, 3, 4), c.B.Ints(block));
+        var moved = c.B.Transpose(c.B.Reshape(c.Dy, split), 0, 1, 3, 5, 2, 4);
+        c.SetGrad(0, c.B.Reshape(moved, ShapeOf(c, x)));
     }
 }

@@ -42,6 +42,9 @@ public static partial class GradCheckTable
         GradCheckCase.Op("ScatterND", "ScatterND", [InputSpec.Of(3, 4, 2), Ints([2, 2], 0, 1, 2, 3), InputSpec.Of(2, 2)]),
         GradCheckCase.Op("ScatterND add repeats", "ScatterND", [InputSpec.Of(3, 4), Ints([3, 1], 1, 2, 1), InputSpec.Of(3, 4)], Attribute.String("reduction", "add")),
 
+        new GradCheckCase("TopK largest", "TopK", [InputSpec.Of(3, 5)], (b, x) => [b.Op("TopK", 2, [x[0], b.Ints(2)])[0]]),
+        new GradCheckCase("TopK smallest axis 0", "TopK", [InputSpec.Of(4, 3)],
+            (b, x) => [b.Op("TopK", 2, [x[0], b.Ints(3)], Attribute.Int("axis", 0), Attribute.Int("largest", 0))[0]]),
         GradCheckCase.Op("CumSum", "CumSum", [InputSpec.Of(3, 5), Ints([], 1)]),
         GradCheckCase.Op("CumSum exclusive reverse", "CumSum", [InputSpec.Of(3, 5), Ints([], 0)], Attribute.Int("exclusive", 1), Attribute.Int("reverse", 1)),
 
@@ -69,6 +72,8 @@ public static partial class GradCheckTable
         Einsum("ii", InputSpec.Of(3, 3)),
         Einsum("i,i", InputSpec.Of(4), InputSpec.Of(4)),
         Einsum("ij,ij,j->i", InputSpec.Of(2, 3), InputSpec.Of(2, 3), InputSpec.Of(3)),
+        Einsum("Ab,bc", InputSpec.Of(2, 3), InputSpec.Of(3, 4)),
+        Einsum("b i j, b j -> b i", InputSpec.Of(2, 3, 4), InputSpec.Of(2, 4)),
         Einsum("...ij,...jk->...ik", InputSpec.Of(2, 3, 4), InputSpec.Of(2, 4, 2)),
     ];
 }

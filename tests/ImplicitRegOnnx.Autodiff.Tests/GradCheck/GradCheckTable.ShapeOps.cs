@@ -44,6 +44,7 @@ public static partial class GradCheckTable
         WithConstants("Slice steps 2", "Slice", [InputSpec.Of(5, 7)], [[0, 1], [5, 7], [0, 1], [2, 3]]),
         WithConstants("Slice negative step", "Slice", [InputSpec.Of(4, 7)], [[-1, 5], [-100, 0], [1, 0], [-2, -1]]),
         GradCheckCase.Op("Slice run-time bounds", "Slice", [InputSpec.Of(4, 6), Ints([1], 1), Ints([1], -1)]),
+        WithConstants("Slice steps (opset 11)", "Slice", [InputSpec.Of(5, 4)], [[4], [-100], [0], [-2]]) with { Opset = 11 },
         WithConstants("Slice (opset 11)", "Slice", [InputSpec.Of(3, 5)], [[1], [4], [1]]) with { Opset = 11 },
 
         WithConstants("Pad constant", "Pad", [InputSpec.Of(2, 3)], [[0, 1, 2, 0]]),
@@ -53,6 +54,7 @@ public static partial class GradCheckTable
         WithConstants("Pad reflect", "Pad", [InputSpec.Of(3, 4)], [[2, 1, 1, 3]], Attribute.String("mode", "reflect")),
         WithConstants("Pad reflect (opset 13: one-hot product)", "Pad", [InputSpec.Of(3, 4)], [[1, 2, 2, 1]], Attribute.String("mode", "reflect")) with { Opset = 13 },
         GradCheckCase.Op("Pad edge attribute (opset 10)", "Pad", [InputSpec.Of(3, 2)], Attribute.Ints("pads", [2, 1, 0, 2]), Attribute.String("mode", "edge")) with { Opset = 10 },
+        WithConstants("Pad wrap (opset 19)", "Pad", [InputSpec.Of(3, 4)], [[1, 2, 2, 3]], Attribute.String("mode", "wrap")) with { Opset = 19 },
         WithConstants("Pad edge", "Pad", [InputSpec.Of(3, 4)], [[2, 1, 1, 3]], Attribute.String("mode", "edge")),
         new GradCheckCase("Pad axes input (opset 18)", "Pad", [InputSpec.Of(2, 3, 4)],
             (b, x) => [b.Op("Pad", [x[0], b.Ints(1, 2, 0, 1), null, b.Ints(-1, 0)])]) with { Opset = 18 },
@@ -60,6 +62,9 @@ public static partial class GradCheckTable
             (b, x) => [b.Op("Pad", [x[0], b.Ints(2, 1), null, b.Ints(1)], Attribute.String("mode", "edge"))]) with { Opset = 18 },
 
         WithConstants("Tile", "Tile", [InputSpec.Of(2, 3)], [[3, 2]]),
+        GradCheckCase.Op("SpaceToDepth", "SpaceToDepth", [InputSpec.Of(1, 2, 4, 6)], Attribute.Int("blocksize", 2)),
+        GradCheckCase.Op("DepthToSpace DCR", "DepthToSpace", [InputSpec.Of(1, 8, 2, 3)], Attribute.Int("blocksize", 2)),
+        GradCheckCase.Op("DepthToSpace CRD", "DepthToSpace", [InputSpec.Of(2, 8, 2, 3)], Attribute.Int("blocksize", 2), Attribute.String("mode", "CRD")),
         GradCheckCase.Op("Tile run-time repeats", "Tile", [InputSpec.Of(3, 1, 2), Ints([3], 1, 4, 2)]),
     ];
 }
