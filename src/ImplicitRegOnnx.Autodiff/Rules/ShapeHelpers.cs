@@ -110,9 +110,4 @@ internal static class ShapeHelpers
             throw new GradientException($"{c.Describe()}: the gradient needs {what}, which requires opset {opset} or newer (the graph imports opset {c.Opset})");
         }
     }
-
-    /// <summary>Squeeze at constant axes: an axes input from opset 13, the axes attribute before.</summary>
-    public static Value Squeeze(GradientContext c, Value x, params long[] axes) => c.Opset >= 13
-        ? c.B.Op("Squeeze", [x, c.B.Ints(axes)])
-        : c.B.Op("Squeeze", [x], Attribute.Ints("axes", axes));
 }

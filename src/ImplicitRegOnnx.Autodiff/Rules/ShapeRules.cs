@@ -5,8 +5,9 @@ namespace ImplicitRegOnnx.Autodiff.Rules;
 
 /// <summary>
 /// Ops that move elements without changing them (ONNX operator spec: Reshape, Expand, Flatten,
-/// Squeeze, Unsqueeze, Transpose, Concat, Split, Slice, Pad, Tile). Each is linear, so its gradient is
-/// its adjoint: the inverse move, with elements that were copied several times summed.
+/// Squeeze, Unsqueeze, Transpose, Concat, Split, Slice, Pad, Tile, SpaceToDepth, DepthToSpace). Each is
+/// linear, so its gradient is its adjoint: the inverse move, with elements that were copied several
+/// times summed. The adjoints are again moves of this family or scatters/gathers, so they have rules.
 /// </summary>
 internal static class ShapeRules
 {

@@ -72,7 +72,7 @@ public static partial class GradCheckTable
         Einsum("ii", InputSpec.Of(3, 3)),
         Einsum("i,i", InputSpec.Of(4), InputSpec.Of(4)),
         Einsum("ij,ij,j->i", InputSpec.Of(2, 3), InputSpec.Of(2, 3), InputSpec.Of(3)),
-        Einsum("Ab,bc", InputSpec.Of(2, 3), InputSpec.Of(3, 4)),
+        Einsum("cb,ba", InputSpec.Of(2, 3), InputSpec.Of(3, 4)), // implicit output "ac": sorted, not in order of appearance
         Einsum("b i j, b j -> b i", InputSpec.Of(2, 3, 4), InputSpec.Of(2, 4)),
         Einsum("...ij,...jk->...ik", InputSpec.Of(2, 3, 4), InputSpec.Of(2, 4, 2)),
     ];
