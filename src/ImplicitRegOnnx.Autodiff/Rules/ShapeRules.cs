@@ -54,8 +54,9 @@ internal static class ShapeRules
     private static void Concat(GradientContext c)
     {
         var count = c.Node.Inputs.Count;
-        var axis = NormalizeAxis(c, c.Int("axis", 0), c.Rank(c.X(0)));
-        var lengths = Enumerable.Range(0, count).Select(i => c.X(i).Shape is { } s && s[axis].IsKnown ? s[axis].Value : null).ToArray();
+        var attribute = c.Int("axis", 0);
+        var axis = attribute >= 0 ? (int)attribute : NormalizeAxis(c, attribute, c.Rank(c.X(0)));
+        var lengths = Enumerable.Range(0, count).Select(i => c.X(i).Shape is { } s && axis < s.Rank && s[axis].IsKnown ? s[axis].Value : null).ToArray();
         var axisAttribute = Attribute.Int("axis", axis);
         Value[] pieces;
         if (Array.TrueForAll(lengths, l => l is not null))
