@@ -100,6 +100,10 @@ public sealed class GradientContext
     /// </summary>
     public Value CastLike(Value value, Value like) => Constants.CastLike(B, value, like);
 
+    /// <summary>A per-channel vector [C] viewed as [C, 1, ...] to broadcast against [N, C, d...] of the given rank.</summary>
+    public Value ChannelView(Value channel, int rank) =>
+        rank <= 2 ? channel : B.Reshape(channel, [-1, .. Enumerable.Repeat(1L, rank - 2)]);
+
     /// <summary>Zeros with the shape and type of <paramref name="like"/>.</summary>
     public Value ZerosLike(Value like) => Constants.Fill(B, 0, like);
 

@@ -197,7 +197,7 @@ internal static class ActivationRules
         Value scale;
         if (c.HasInput(1))
         {
-            var ratio = ReductionRules.CastLike(c, c.X(1), dy);
+            var ratio = c.CastLike(c.X(1), dy);
             scale = c.B.Div(c.Scalar(1, dy), c.B.Sub(c.Scalar(1, dy), ratio));
         }
         else

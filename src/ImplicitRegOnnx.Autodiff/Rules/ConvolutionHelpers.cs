@@ -194,6 +194,6 @@ internal static class ConvolutionHelpers
     {
         ElementType.Double => c.B.Constant(Tensor.FromArray(values, dims)),
         ElementType.Float => c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)),
-        _ => c.B.Op("CastLike", [c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)), like]),
+        _ => c.CastLike(c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)), like),
     };
 }

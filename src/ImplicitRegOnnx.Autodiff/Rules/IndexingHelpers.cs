@@ -76,7 +76,7 @@ internal static class EinsumGradient
         var n = Dims(c, x, axis, axis + 1);
         var square = c.B.Op("ConstantOfShape", [ConcatShapes(c, n, n)]);
         return x.ElementType == ElementType.Undefined
-            ? c.B.Op("CastLike", [c.B.Op("EyeLike", [square]), x])
+            ? c.CastLike(c.B.Op("EyeLike", [square]), x)
             : c.B.Op("EyeLike", [square], Attribute.Int("dtype", (long)x.ElementType));
     }
 
@@ -387,7 +387,7 @@ internal static class ResizeGradient
             ElementType.Double => c.B.Constant(Tensor.FromArray(values, dims)),
             ElementType.Float => c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)),
             ElementType.Float16 => c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (Half)v), dims)),
-            _ => c.B.Op("CastLike", [c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)), c.Dy]),
+            _ => c.CastLike(c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)), c.Dy),
         };
     }
 }

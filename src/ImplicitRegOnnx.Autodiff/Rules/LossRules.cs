@@ -82,8 +82,8 @@ internal static class LossRules
                 var ignored = b.Op("Equal", [labels, b.Scalar(c.Int("ignore_index", 0))]);
                 hit = b.Op("And", [hit, b.Op("Not", [ignored])]);
             }
-            _oneHot = ReductionRules.CastLike(c, hit, logProbabilities);
-            WeightedOneHot = c.HasInput(2) ? b.Mul(_oneHot, ChannelView(c, c.X(2), rank)) : _oneHot;
+            _oneHot = c.CastLike(hit, logProbabilities);
+            WeightedOneHot = c.HasInput(2) ? b.Mul(_oneHot, c.ChannelView(c.X(2), rank)) : _oneHot;
             Reduction = c.String("reduction", "mean");
             _outputGradient = Reduction switch
             {
@@ -129,7 +129,4 @@ internal static class LossRules
         return b.Reshape(b.Op("Range", [b.Scalar(0L), count, b.Scalar(1L)]), dims);
     }
 
-    /// <summary>A per-class [C] tensor shaped [C, 1, ...] to broadcast against [N, C, d...].</summary>
-    private static Value ChannelView(GradientContext c, Value channel, int rank) =>
-        rank <= 2 ? channel : c.B.Reshape(channel, [-1, .. Enumerable.Repeat(1L, rank - 2)]);
 }

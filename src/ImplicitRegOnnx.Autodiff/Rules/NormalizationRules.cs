@@ -49,7 +49,7 @@ internal static class NormalizationRules
         var epsilon = c.Float("epsilon", 1e-5f);
         long[] statisticsAxes = [0, .. Enumerable.Range(2, rank - 2).Select(a => (long)a)];
         var b = c.B;
-        var scale = ChannelView(c, c.X(1), rank);
+        var scale = c.ChannelView(c.X(1), rank);
         var g = b.Mul(dy, scale);
         if (training)
         {
@@ -71,8 +71,8 @@ internal static class NormalizationRules
         // y = scale·(x − mean)·r + B with r = 1/√(var + ε) from the inputs.
         var variance = c.X(4);
         var inverseChannel = b.Op("Reciprocal", [b.Op("Sqrt", [b.Add(variance, c.Scalar(epsilon, variance))])]);
-        var inverseView = ChannelView(c, inverseChannel, rank);
-        var centered = b.Sub(x, ChannelView(c, c.X(3), rank));
+        var inverseView = c.ChannelView(inverseChannel, rank);
+        var centered = b.Sub(x, c.ChannelView(c.X(3), rank));
         var dx = b.Mul(g, inverseView);
         c.SetGrad(0, dx);
         if (c.Needs(1))
@@ -137,13 +137,13 @@ internal static class NormalizationRules
         var count = NormalizedCount(c, x, axes, c.Y(meanGrad is not null ? 1 : 2));
         if (meanGrad is not null)
         {
-            var share = b.Div(ReductionRules.CastLike(c, meanGrad, x), count);
+            var share = b.Div(c.CastLike(meanGrad, x), count);
             c.SetGrad(0, b.Expand(share, b.Shape(x)));
         }
         if (inverseGrad is not null)
         {
             var slope = b.Div(b.Mul(b.Mul(inverse, inverse), normalized), count);
-            c.SetGrad(0, b.Neg(b.Mul(ReductionRules.CastLike(c, inverseGrad, x), slope)));
+            c.SetGrad(0, b.Neg(b.Mul(c.CastLike(inverseGrad, x), slope)));
         }
     }
 
@@ -162,7 +162,7 @@ internal static class NormalizationRules
         var (normalized, inverse) = Standardize(c, x, axes, c.Float("epsilon", 1e-5f));
         if (c.Needs(0))
         {
-            c.SetGrad(0, StandardizeBackward(c, b.Mul(c.Dy, ChannelView(c, c.X(1), rank)), normalized, inverse, axes));
+            c.SetGrad(0, StandardizeBackward(c, b.Mul(c.Dy, c.ChannelView(c.X(1), rank)), normalized, inverse, axes));
         }
         if (c.Needs(1))
         {
@@ -197,9 +197,6 @@ internal static class NormalizationRules
         ? c.B.Op("ReduceMean", [v, c.B.Ints(axes)], Attribute.Int("keepdims", 1))
         : c.B.Op("ReduceMean", [v], Attribute.Int("keepdims", 1), Attribute.Ints("axes", axes));
 
-    /// <summary>A per-channel [C] tensor shaped [C, 1, ...] to broadcast against [N, C, d...].</summary>
-    private static Value ChannelView(GradientContext c, Value channel, int rank) =>
-        rank <= 2 ? channel : c.B.Reshape(channel, [-1, .. Enumerable.Repeat(1L, rank - 2)]);
 
     /// <summary>The number of elements each statistic averages (|X| / |statistic|), typed like <paramref name="x"/>.</summary>
     private static Value NormalizedCount(GradientContext c, Value x, long[] axes, Value statistic)
@@ -208,7 +205,7 @@ internal static class NormalizationRules
         {
             return c.Scalar(axes.Aggregate(1L, (n, a) => n * shape[(int)a].Value!.Value), x);
         }
-        var size = (Value v) => ReductionRules.CastLike(c, c.B.Op("Size", [v]), x);
+        var size = (Value v) => c.CastLike(c.B.Op("Size", [v]), x);
         return c.B.Div(size(x), size(statistic));
     }
 }

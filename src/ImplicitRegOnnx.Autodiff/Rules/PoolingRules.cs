@@ -139,7 +139,7 @@ internal static class PoolingRules
         var (x, dy) = (c.X(0), c.Dy);
         Value size = Spatial(x) is { } spatial
             ? c.Scalar(spatial.Aggregate(1L, (a, b) => a * b), dy)
-            : c.B.Op("CastLike", [c.B.Div(c.B.Op("Size", [x]), c.B.Op("Size", [dy])), dy]);
+            : c.CastLike(c.B.Div(c.B.Op("Size", [x]), c.B.Op("Size", [dy])), dy);
         c.SetGrad(0, c.B.Expand(c.B.Div(dy, size), c.B.Shape(x)));
     }
 
@@ -147,7 +147,7 @@ internal static class PoolingRules
     private static void GlobalMaxPool(GradientContext c)
     {
         var (x, dy) = (c.X(0), c.Dy);
-        var mask = c.B.Op("CastLike", [c.B.Op("Equal", [x, c.Y()]), dy]);
+        var mask = c.CastLike(c.B.Op("Equal", [x, c.Y()]), dy);
         var axes = Enumerable.Range(2, c.Rank(x) - 2).Select(i => (long)i).ToArray();
         var count = c.B.ReduceSum(mask, axes, keepDims: true);
         c.SetGrad(0, c.B.Mul(mask, c.B.Div(dy, count)));

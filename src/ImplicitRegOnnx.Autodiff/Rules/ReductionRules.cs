@@ -44,7 +44,7 @@ internal static class ReductionRules
     /// </summary>
     private static void SelectedElementRule(GradientContext c)
     {
-        var mask = CastLike(c, c.B.Op("Equal", [c.X(), ExpandToInput(c, c.Y())]), c.Dy);
+        var mask = c.CastLike(c.B.Op("Equal", [c.X(), ExpandToInput(c, c.Y())]), c.Dy);
         var count = ReduceSumKeepDimsLike(c, mask);
         c.SetGrad(0, c.B.Mul(ExpandToInput(c, c.Dy), c.B.Div(mask, count)));
     }
@@ -56,7 +56,7 @@ internal static class ReductionRules
         {
             return c.Scalar((double)inputCount / outputCount, c.Dy);
         }
-        var size = (Value v) => CastLike(c, c.B.Op("Size", [v]), c.Dy);
+        var size = (Value v) => c.CastLike(c.B.Op("Size", [v]), c.Dy);
         return c.B.Div(size(c.X()), size(c.Y()));
     }
 
@@ -80,23 +80,6 @@ internal static class ReductionRules
         return axes is null
             ? c.B.Op("ReduceSum", [value], keep, noop)
             : c.B.Op("ReduceSum", [value, axes], keep, noop);
-    }
-
-    /// <summary>
-    /// CastLike for every opset: CastLike exists only from opset 15, so before that a Cast to the
-    /// element type of <paramref name="like"/> (which must then be known).
-    /// </summary>
-    public static Value CastLike(GradientContext c, Value value, Value like)
-    {
-        if (c.Opset >= 15)
-        {
-            return c.B.Op("CastLike", [value, like]);
-        }
-        if (like.ElementType == ElementType.Undefined)
-        {
-            throw new GradientException($"{c.Describe()}: the element type of '{like.Name}' is unknown; run shape inference or use opset 15 or newer");
-        }
-        return value.ElementType == like.ElementType ? value : c.B.Cast(value, like.ElementType);
     }
 
     /// <summary>

@@ -82,7 +82,7 @@ internal static class ShapeHelpers
         {
             // ONNX Runtime's OneHot kernels produce integers from int64 indices: cast the matrix afterwards.
             var oneHot = c.B.Op("OneHot", [flatPositions, c.B.Op("Size", [x]), c.B.Ints(0, 1)]);
-            var typed = dy.ElementType == ElementType.Undefined ? c.B.Op("CastLike", [oneHot, dy]) : c.B.Cast(oneHot, dy.ElementType);
+            var typed = c.CastLike(oneHot, dy);
             scattered = c.B.MatMul(c.B.Reshape(dy, 1, -1), typed);
         }
         else
