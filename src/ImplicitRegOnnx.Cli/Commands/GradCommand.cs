@@ -71,6 +71,13 @@ public static class GradCommand
         return command;
     }
 
+    private static string ModeName(PenaltyMode mode) => mode switch
+    {
+        PenaltyMode.Exact => "exact",
+        PenaltyMode.FiniteDifference => "finite-difference",
+        _ => "no",
+    };
+
     private static double Coefficient(double? coefficient, double? lambda, PenaltyMode mode)
     {
         if (coefficient is not null && lambda is not null)
@@ -154,7 +161,7 @@ public static class GradCommand
             throw CliException.Usage($"{resultPath}: cannot write the result ({ErrorHandling.OneLine(e.Message)})", e);
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"loss {scalars["loss"]:g8}  penalty {scalars["penalty"]:g8}  objective {scalars["objective"]:g8}  ({gradient.Parameters.Count} parameters, {options.Penalty.Mode.ToString().ToLowerInvariant()} penalty, n = {options.Penalty.Microbatches}, graph built in {buildSeconds:0.00} s)"));
+            $"loss {scalars["loss"]:g8}  penalty {scalars["penalty"]:g8}  objective {scalars["objective"]:g8}  ({gradient.Parameters.Count} parameters, {ModeName(options.Penalty.Mode)} penalty, n = {options.Penalty.Microbatches}, graph built in {buildSeconds:0.00} s)"));
         context.Out.WriteLine($"wrote {resultPath}");
         return ExitCodes.Ok;
     }

@@ -37,17 +37,23 @@ public sealed class ModelRunner : IDisposable
 
     private ModelRunner(InferenceSession session) => _session = session;
 
-    /// <summary>Loads a model file (side files for external data are found next to it).</summary>
-    public static ModelRunner FromFile(string path) => Create(options => new InferenceSession(path, options));
+    /// <summary>
+    /// Loads a model file (side files for external data are found next to it). ONNX Runtime's graph
+    /// optimizations are off by default, so a comparison sees the model as written; computations
+    /// that only want the numbers fast may turn them on.
+    /// </summary>
+    public static ModelRunner FromFile(string path, GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_DISABLE_ALL) =>
+        Create(options => new InferenceSession(path, options), optimization);
 
     /// <summary>Loads a serialized model (all payloads must be inline).</summary>
-    public static ModelRunner FromBytes(byte[] model) => Create(options => new InferenceSession(model, options));
+    public static ModelRunner FromBytes(byte[] model, GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_DISABLE_ALL) =>
+        Create(options => new InferenceSession(model, options), optimization);
 
-    private static ModelRunner Create(Func<SessionOptions, InferenceSession> open)
+    private static ModelRunner Create(Func<SessionOptions, InferenceSession> open, GraphOptimizationLevel optimization)
     {
         using var options = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
+            GraphOptimizationLevel = optimization,
             // Errors reach the caller as exceptions; ORT's own log lines would only repeat them on stderr.
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
         };
