@@ -1,0 +1,67 @@
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.TestSupport;
+
+namespace ImplicitRegOnnx.Training.Tests;
+
+public class TrainableParametersTests
+{
+    private static Model Load(string name) => Model.Load(TestPaths.Model(name));
+
+    [Fact]
+    public void DefaultIsEveryFloatInitializerOnTheWayToTheOutputButRunningStatistics()
+    {
+        var model = Load("cnn_batchnorm_maxpool.onnx");
+        var names = TrainableParameters.Select(model.Graph, model.Graph.Outputs[0]).Select(v => v.Name).ToList();
+        Assert.Contains(names, n => n.EndsWith(".weight", StringComparison.Ordinal));
+        Assert.DoesNotContain(names, n => n.Contains("running", StringComparison.Ordinal));
+        var batchNorm = model.Graph.Nodes.First(n => n.OpType == "BatchNormalization");
+        Assert.DoesNotContain(batchNorm.Inputs[3]!.Name, names);
+        Assert.DoesNotContain(batchNorm.Inputs[4]!.Name, names);
+        Assert.Contains(batchNorm.Inputs[1]!.Name, names);
+    }
+
+    [Fact]
+    public void TrainableAndFreezeGlobsNarrowTheSet()
+    {
+        var model = Load("mlp_tanh.onnx");
+        var output = model.Graph.Outputs[0];
+        var all = TrainableParameters.Select(model.Graph, output).Select(v => v.Name).ToList();
+        Assert.Equal(4, all.Count);
+        var weights = TrainableParameters.Select(model.Graph, output, trainable: ["*.weight"]).Select(v => v.Name);
+        Assert.All(weights, n => Assert.EndsWith(".weight", n, StringComparison.Ordinal));
+        Assert.Equal(2, weights.Count());
+        var frozen = TrainableParameters.Select(model.Graph, output, freeze: ["*.bias", all[0]]).Select(v => v.Name);
+        Assert.Equal(all.Where(n => !n.EndsWith(".bias", StringComparison.Ordinal) && n != all[0]), frozen);
+    }
+
+    [Fact]
+    public void GlobsThatMatchNothingOrLeaveNothingAreErrors()
+    {
+        var model = Load("mlp_tanh.onnx");
+        var output = model.Graph.Outputs[0];
+        Assert.Contains("--trainable nosuch*", Assert.Throws<TrainingSetupException>(() => TrainableParameters.Select(model.Graph, output, trainable: ["nosuch*"])).Message, StringComparison.Ordinal);
+        Assert.Contains("no parameter is left", Assert.Throws<TrainingSetupException>(() => TrainableParameters.Select(model.Graph, output, freeze: ["*"])).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("fc?.weight", "fc1.weight", true)]
+    [InlineData("fc?.weight", "fc10.weight", false)]
+    [InlineData("*", "anything/at.all", true)]
+    [InlineData("layer.[12].w", "layer.2.w", true)]
+    [InlineData("layer.[12].w", "layer.3.w", false)]
+    public void GlobsMatchLikeAShell(string pattern, string name, bool matches) => Assert.Equal(matches, Glob.Matches(pattern, name));
+}
+
+public class PenaltyOptionsTests
+{
+    [Theory]
+    [InlineData(-0.1, 1, 1e-2)]
+    [InlineData(double.NaN, 1, 1e-2)]
+    [InlineData(0.1, 0, 1e-2)]
+    [InlineData(0.1, 2, 0)]
+    public void BadValuesAreRefused(double coefficient, int microbatches, double step) =>
+        Assert.Throws<TrainingSetupException>(() => new PenaltyOptions { Coefficient = coefficient, Microbatches = microbatches, FiniteDifferenceStep = step }.Validate());
+
+    [Fact]
+    public void LambdaIsFourTimesTheCoefficient() => Assert.Equal(0.025, PenaltyOptions.CoefficientFromLambda(0.1), 15);
+}
