@@ -1,0 +1,119 @@
+using ImplicitRegOnnx.Onnx.Building;
+
+namespace ImplicitRegOnnx.Training;
+
+public enum OptimizerKind
+{
+    /// <summary>θ ← θ − lr·(g + wd·θ).</summary>
+    Sgd,
+
+    /// <summary>SGD with (optionally Nesterov) momentum, as torch.optim.SGD.</summary>
+    Momentum,
+
+    /// <summary>Adam with bias correction, as torch.optim.Adam (weight decay added to the gradient).</summary>
+    Adam,
+}
+
+/// <summary>Hyper-parameters of the optimizer update built into a step model (the learning rate is an input).</summary>
+public sealed record OptimizerOptions
+{
+    public OptimizerKind Kind { get; init; } = OptimizerKind.Sgd;
+
+    public double Momentum { get; init; } = 0.9;
+
+    public bool Nesterov { get; init; }
+
+    public double WeightDecay { get; init; }
+
+    public double Beta1 { get; init; } = 0.9;
+
+    public double Beta2 { get; init; } = 0.999;
+
+    public double Epsilon { get; init; } = 1e-8;
+
+    public static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "adam"];
+
+    public static bool TryParse(string name, out OptimizerKind kind)
+    {
+        (var ok, kind) = name switch
+        {
+            "sgd" => (true, OptimizerKind.Sgd),
+            "momentum" => (true, OptimizerKind.Momentum),
+            "adam" => (true, OptimizerKind.Adam),
+            _ => (false, OptimizerKind.Sgd),
+        };
+        return ok;
+    }
+
+    /// <summary>Names of the per-parameter state tensors: inputs <c>P.state</c>, outputs <c>P.state.next</c>.</summary>
+    public IReadOnlyList<string> StateNames => Kind switch
+    {
+        OptimizerKind.Momentum => ["momentum"],
+        OptimizerKind.Adam => ["exp_avg", "exp_avg_sq"],
+        _ => [],
+    };
+
+    /// <summary>Adam counts steps in an int64 input "step" (steps taken so far) with output "step.next".</summary>
+    public bool CountsSteps => Kind == OptimizerKind.Adam;
+
+    public void Validate()
+    {
+        static void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new TrainingSetupException(message);
+            }
+        }
+        Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, $"--weight-decay must be a non-negative number, not {WeightDecay}");
+        Check(double.IsFinite(Momentum) && Momentum >= 0 && Momentum < 1, $"--momentum must be in [0, 1), not {Momentum}");
+        Check(!Nesterov || Kind == OptimizerKind.Momentum, "--nesterov needs --optimizer momentum");
+        Check(double.IsFinite(Beta1) && Beta1 >= 0 && Beta1 < 1, $"--beta1 must be in [0, 1), not {Beta1}");
+        Check(double.IsFinite(Beta2) && Beta2 >= 0 && Beta2 < 1, $"--beta2 must be in [0, 1), not {Beta2}");
+        Check(double.IsFinite(Epsilon) && Epsilon > 0, $"--epsilon must be a positive number, not {Epsilon}");
+    }
+
+    /// <summary>
+    /// The update of one parameter, in graph ops. <paramref name="states"/> holds the state inputs by
+    /// name; the result holds the next parameter and the next states by name.
+    /// </summary>
+    public (Value Next, Dictionary<string, Value> States) Update(GraphBuilder b, Value parameter, Value gradient,
+        Value learningRate, IReadOnlyDictionary<string, Value> states, Value? stepNumber)
+    {
+        Value Scalar(double v) => parameter.ElementType == ElementType.Double ? b.Constant(Tensor.Scalar(v)) : b.Constant(Tensor.Scalar((float)v));
+        var lr = parameter.ElementType == learningRate.ElementType ? learningRate : b.Cast(learningRate, parameter.ElementType);
+        // torch.optim.SGD and torch.optim.Adam (L2 form): the weight decay joins the gradient.
+        var g = WeightDecay == 0 ? gradient : b.Add(gradient, b.Mul(Scalar(WeightDecay), parameter));
+        var next = new Dictionary<string, Value>(StringComparer.Ordinal);
+        switch (Kind)
+        {
+            case OptimizerKind.Sgd:
+                return (b.Sub(parameter, b.Mul(lr, g)), next);
+            case OptimizerKind.Momentum:
+                {
+                    // torch.optim.SGD, dampening 0: buf ← μ·buf + g (a zero buffer makes the first step buf = g);
+                    // Nesterov: d = g + μ·buf, else d = buf; θ ← θ − lr·d.
+                    var buffer = b.Add(b.Mul(Scalar(Momentum), states["momentum"]), g);
+                    next["momentum"] = buffer;
+                    var direction = Nesterov ? b.Add(g, b.Mul(Scalar(Momentum), buffer)) : buffer;
+                    return (b.Sub(parameter, b.Mul(lr, direction)), next);
+                }
+            default:
+                {
+                    // torch.optim.Adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; t = step + 1;
+                    // θ ← θ − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε).
+                    var m = b.Add(b.Mul(Scalar(Beta1), states["exp_avg"]), b.Mul(Scalar(1 - Beta1), g));
+                    var v = b.Add(b.Mul(Scalar(Beta2), states["exp_avg_sq"]), b.Mul(Scalar(1 - Beta2), b.Mul(g, g)));
+                    next["exp_avg"] = m;
+                    next["exp_avg_sq"] = v;
+                    var t = b.Cast(b.Add(stepNumber!, b.Scalar(1L)), parameter.ElementType);
+                    var one = Scalar(1);
+                    var bias1 = b.Sub(one, b.Op("Pow", [Scalar(Beta1), t]));
+                    var bias2 = b.Sub(one, b.Op("Pow", [Scalar(Beta2), t]));
+                    var denominator = b.Add(b.Div(b.Op("Sqrt", [v]), b.Op("Sqrt", [bias2])), Scalar(Epsilon));
+                    var stepSize = b.Div(lr, bias1);
+                    return (b.Sub(parameter, b.Mul(stepSize, b.Div(m, denominator))), next);
+                }
+        }
+    }
+}
