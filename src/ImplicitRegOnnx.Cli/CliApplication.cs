@@ -21,6 +21,8 @@ public static class CliApplication
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(OptimizeCommand.Create(context));
         root.Subcommands.Add(GradCommand.Create(context));
+        root.Subcommands.Add(RewriteCommand.Create(context));
+        root.Subcommands.Add(ExportCommand.Create(context));
         return root;
     }
 

@@ -35,6 +35,11 @@ public static class StepModelBuilder
     public const string LearningRate = "learning_rate";
     public const string Step = "step";
 
+    /// <summary>Metadata keys that record the original interface (one name per line), for export.</summary>
+    public const string OriginalInputsKey = "implicitreg.original_inputs";
+    public const string OriginalOutputsKey = "implicitreg.original_outputs";
+    public const string ParametersKey = "implicitreg.parameters";
+
     /// <summary>The toolkit version recorded in metadata.</summary>
     public static string ToolkitVersion =>
         typeof(StepModelBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -87,6 +92,9 @@ public static class StepModelBuilder
             training.AddOutput(b.Add(step, b.Scalar(1L)), Step + ".next");
         }
         WriteMetadata(training.Model, options);
+        training.Model.MetadataProps.Add(new MetadataEntry(OriginalInputsKey, string.Join('\n', training.ModelInputs)));
+        training.Model.MetadataProps.Add(new MetadataEntry(OriginalOutputsKey, string.Join('\n', training.OriginalOutputs.Select(o => o.Name))));
+        training.Model.MetadataProps.Add(new MetadataEntry(ParametersKey, string.Join('\n', training.Parameters.Select(p => p.Name))));
         if (options.Optimize)
         {
             ModelOptimizer.Optimize(training.Model);

@@ -94,7 +94,7 @@ public sealed class TrainingGraph
         Value? target = null;
         if (lossOutput is null)
         {
-            target = graph.AddInput(b.FreshName(GradientModelBuilder.Target), TargetType(output, options.Loss));
+            target = graph.AddInput(b.FreshName(GradientModelBuilder.Target), TargetTypeFor(output, options.Loss));
         }
         graph.Outputs.Clear();
 
@@ -169,7 +169,7 @@ public sealed class TrainingGraph
     }
 
     /// <summary>Class labels for cross-entropy and nll ([N, d...]: the output shape without axis 1), else the output's own type.</summary>
-    private static TensorType TargetType(Value output, LossKind loss)
+    public static TensorType TargetTypeFor(Value output, LossKind loss)
     {
         var type = output.TensorType ?? throw new TrainingSetupException($"the type of output '{output.Name}' is unknown; cannot attach a loss");
         if (!loss.TargetIsClassIndex())

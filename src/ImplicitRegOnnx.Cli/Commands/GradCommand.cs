@@ -20,52 +20,17 @@ public static class GradCommand
     {
         var model = new Argument<string>("MODEL") { Description = "Path of the .onnx inference model." };
         var data = new Option<string>("--data") { Description = "BATCH.npz: one array per model input, named as the input, plus 'target'.", Required = true };
-        var loss = new Option<string>("--loss") { Description = $"Loss attached to the output: {string.Join(", ", Losses.Names)}.", Required = true };
-        var coefficient = new Option<double?>("--coefficient") { Description = "c in C + c·R." };
-        var lambda = new Option<double?>("--lambda") { Description = "λ, with c = λ/4 (the paper's ε/m scale)." };
-        var microbatches = new Option<int>("--microbatches") { Description = "n: consecutive equal slices of the batch the penalty averages over.", DefaultValueFactory = _ => 1 };
-        var penalty = new Option<string>("--penalty") { Description = "exact (double backward), finite-difference or none.", DefaultValueFactory = _ => "exact" };
-        var fdStep = new Option<double>("--fd-step") { Description = "h of the finite-difference mode (default 1e-4; larger steps cross ReLU kinks).", DefaultValueFactory = _ => PenaltyOptions.DefaultFiniteDifferenceStep };
-        var output = new Option<string?>("--output") { Description = "The model output the loss is attached to (default: the first)." };
-        var trainable = new Option<string[]>("--trainable") { Description = "Train only parameters matching these globs (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var freeze = new Option<string[]>("--freeze") { Description = "Do not train parameters matching these globs (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var gradientOptions = new GradientOptionSet(withLossOutput: false);
         var result = new Option<string>("--out") { Description = "RESULT.npz: loss, penalty, objective, grad/<param>, objective_grad/<param>.", Required = true };
 
         var command = new Command("grad", "Compute the loss, the minibatch-gradient penalty and the gradients of one batch.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, loss, coefficient, lambda, microbatches, penalty, fdStep, output, trainable, freeze, result })
-        {
-            command.Options.Add(option);
-        }
+        command.Options.Add(data);
+        gradientOptions.AddTo(command);
+        command.Options.Add(result);
         command.SetAction(parsed => ErrorHandling.Guard(context, () =>
         {
-            var mode = parsed.GetValue(penalty) switch
-            {
-                "exact" => PenaltyMode.Exact,
-                "finite-difference" or "fd" => PenaltyMode.FiniteDifference,
-                "none" => PenaltyMode.None,
-                var other => throw CliException.Usage($"--penalty {other}: expected exact, finite-difference or none"),
-            };
-            var c = Coefficient(parsed.GetValue(coefficient), parsed.GetValue(lambda), mode);
-            var lossName = parsed.GetRequiredValue(loss);
-            if (!Losses.TryParse(lossName, out var lossKind))
-            {
-                throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
-            }
-            var options = new GradientModelOptions
-            {
-                Loss = lossKind,
-                Output = parsed.GetValue(output),
-                Trainable = parsed.GetValue(trainable),
-                Freeze = parsed.GetValue(freeze),
-                Penalty = new PenaltyOptions
-                {
-                    Mode = mode,
-                    Coefficient = c,
-                    Microbatches = parsed.GetValue(microbatches),
-                    FiniteDifferenceStep = parsed.GetValue(fdStep),
-                },
-            };
+            var (options, _) = gradientOptions.Parse(parsed);
             return Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(data), parsed.GetRequiredValue(result), options);
         }));
         return command;
@@ -77,28 +42,6 @@ public static class GradCommand
         PenaltyMode.FiniteDifference => "finite-difference",
         _ => "no",
     };
-
-    private static double Coefficient(double? coefficient, double? lambda, PenaltyMode mode)
-    {
-        if (coefficient is not null && lambda is not null)
-        {
-            throw CliException.Usage("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
-        }
-        var c = coefficient ?? (lambda is { } l ? PenaltyOptions.CoefficientFromLambda(l) : (double?)null);
-        if (c is null)
-        {
-            if (mode == PenaltyMode.None)
-            {
-                return 0;
-            }
-            throw CliException.Usage("the penalty needs a scale: give --coefficient c or --lambda λ (c = λ/4), or --penalty none");
-        }
-        if (!double.IsFinite(c.Value) || c < 0)
-        {
-            throw CliException.Usage($"{(coefficient is null ? "--lambda" : "--coefficient")} must be a non-negative number");
-        }
-        return c.Value;
-    }
 
     public static int Execute(CommandContext context, string modelPath, string dataPath, string resultPath, GradientModelOptions options)
     {

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.Numpy;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Cli.Commands;
+
+/// <summary>
+/// <c>implicitreg export TRAIN_OR_ORIGINAL.onnx --weights W.npz -o MODEL.onnx</c>: the inference model
+/// with trained weights. From the original model, initializers named in W.npz take the new values;
+/// from a step model written by rewrite, the original inputs and outputs it records are extracted.
+/// </summary>
+public static class ExportCommand
+{
+    public static Command Create(CommandContext context)
+    {
+        var model = new Argument<string>("MODEL") { Description = "The original inference model, or a step model written by rewrite." };
+        var weights = new Option<string>("--weights") { Description = "W.npz: one array per parameter, named as the parameter.", Required = true };
+        var output = new Option<string>("--output-model", "-o") { Description = "Where to write the inference model.", Required = true };
+        var command = new Command("export", "Write trained weights into the inference model.");
+        command.Arguments.Add(model);
+        command.Options.Add(weights);
+        command.Options.Add(output);
+        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+            Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(weights), parsed.GetRequiredValue(output))));
+        return command;
+    }
+
+    public static int Execute(CommandContext context, string modelPath, string weightsPath, string outputPath)
+    {
+        OutputPaths.Check(modelPath, outputPath);
+        var source = ModelFiles.Load(modelPath, context);
+        IReadOnlyDictionary<string, Tensor> weights;
+        try
+        {
+            weights = NpzArchive.Read(weightsPath);
+        }
+        catch (Exception e) when (e is OnnxFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw CliException.Usage($"{weightsPath}: cannot read the weights ({ErrorHandling.OneLine(e.Message)})", e);
+        }
+        Model exported;
+        try
+        {
+            exported = ModelExport.IsStepModel(source)
+                ? ModelExport.FromStepModel(source, weights, weightsPath)
+                : ModelExport.WithWeights(source, weights, weightsPath);
+        }
+        catch (TrainingSetupException e)
+        {
+            throw CliException.Usage(e.Message, e);
+        }
+        OutputPaths.Save(exported, outputPath);
+        context.Out.WriteLine($"wrote {outputPath}");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,185 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using ImplicitRegOnnx.Autodiff;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Cli.Commands;
+
+/// <summary>
+/// <c>implicitreg rewrite MODEL -o TRAIN.onnx --loss L ...</c>: one ordinary ONNX model that performs a
+/// whole training step (forward, loss, penalty, gradient, optimizer update), plus the model of its
+/// initial state and, on request, an evaluation model.
+/// </summary>
+public static class RewriteCommand
+{
+    public static Command Create(CommandContext context)
+    {
+        var model = new Argument<string>("MODEL") { Description = "Path of the .onnx inference model." };
+        var output = new Option<string>("--output-model", "-o") { Description = "Where to write the training-step model.", Required = true };
+        var gradientOptions = new GradientOptionSet(withLossOutput: true);
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "sgd" };
+        var momentum = new Option<double?>("--momentum") { Description = "μ of --optimizer momentum (default 0.9)." };
+        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum (with --optimizer momentum)." };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay added to the gradient, as in PyTorch." };
+        var beta1 = new Option<double>("--beta1") { Description = "Adam β1.", DefaultValueFactory = _ => 0.9 };
+        var beta2 = new Option<double>("--beta2") { Description = "Adam β2.", DefaultValueFactory = _ => 0.999 };
+        var epsilon = new Option<double>("--epsilon") { Description = "Adam ε.", DefaultValueFactory = _ => 1e-8 };
+        var evalOut = new Option<string?>("--eval-out") { Description = "Also write an evaluation model (inputs: model inputs, target, parameters; outputs: loss and the original outputs)." };
+        var initOut = new Option<string?>("--init-out") { Description = "Where to write the initial-state model (default: TRAIN.init.onnx next to the step model)." };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var noOptimize = new Option<bool>("--no-optimize") { Description = "Skip CSE, dead-code removal and constant folding of the step model." };
+
+        var command = new Command("rewrite", "Rewrite an inference model into a training-step model with the minibatch-gradient penalty and an optimizer update.");
+        command.Arguments.Add(model);
+        command.Options.Add(output);
+        gradientOptions.AddTo(command);
+        foreach (var option in new Option[] { optimizer, momentum, nesterov, weightDecay, beta1, beta2, epsilon, evalOut, initOut, json, noOptimize })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        {
+            var (gradient, lambda) = gradientOptions.Parse(parsed);
+            var optimizerName = parsed.GetValue(optimizer)!;
+            if (!OptimizerOptions.TryParse(optimizerName, out var kind))
+            {
+                throw CliException.Usage($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
+            }
+            if (parsed.GetValue(momentum) is not null && kind != OptimizerKind.Momentum)
+            {
+                throw CliException.Usage("--momentum needs --optimizer momentum");
+            }
+            var options = new StepModelOptions
+            {
+                Gradient = gradient,
+                Lambda = lambda,
+                Optimize = !parsed.GetValue(noOptimize),
+                Optimizer = new OptimizerOptions
+                {
+                    Kind = kind,
+                    Momentum = parsed.GetValue(momentum) ?? 0.9,
+                    Nesterov = parsed.GetValue(nesterov),
+                    WeightDecay = parsed.GetValue(weightDecay),
+                    Beta1 = parsed.GetValue(beta1),
+                    Beta2 = parsed.GetValue(beta2),
+                    Epsilon = parsed.GetValue(epsilon),
+                },
+            };
+            return Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(output), parsed.GetValue(evalOut), parsed.GetValue(initOut), options, parsed.GetValue(json));
+        }));
+        return command;
+    }
+
+    public static int Execute(CommandContext context, string modelPath, string outputPath, string? evalPath, string? initPath, StepModelOptions options, bool json)
+    {
+        initPath ??= Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, Path.GetFileNameWithoutExtension(outputPath) + ".init.onnx");
+        foreach (var path in new[] { outputPath, evalPath, initPath }.OfType<string>())
+        {
+            OutputPaths.Check(modelPath, path);
+        }
+        var inference = ModelFiles.Load(modelPath, context);
+        var watch = Stopwatch.StartNew();
+        StepModel step;
+        Model? eval = null;
+        try
+        {
+            step = StepModelBuilder.Build(inference, options);
+            if (evalPath is not null)
+            {
+                eval = EvalModelBuilder.Build(inference, options.Gradient);
+            }
+        }
+        catch (Exception e) when (e is TrainingSetupException or GradientException)
+        {
+            throw CliException.Usage($"{modelPath}: {e.Message}", e);
+        }
+        var seconds = watch.Elapsed.TotalSeconds;
+        OutputPaths.Save(step.Model, outputPath);
+        OutputPaths.Save(ModelExport.InitialStateModel(step), initPath);
+        if (eval is not null)
+        {
+            OutputPaths.Save(eval, evalPath!);
+        }
+
+        var report = new RewriteReport(modelPath, outputPath, initPath, evalPath, step.ForwardNodes, step.StepNodes, step.Parameters.Count,
+            step.Parameters.Sum(p => step.InitialState[p].ElementCount), seconds);
+        context.Out.Write(json ? report.ToJson() : report.ToText());
+        return ExitCodes.Ok;
+    }
+
+    private sealed record RewriteReport(string Input, string Output, string Init, string? Eval, int ForwardNodes, int StepNodes, int Parameters, long ParameterElements, double Seconds)
+    {
+        public string ToText() => string.Create(CultureInfo.InvariantCulture,
+            $"{Input} -> {Output}\nforward nodes: {ForwardNodes}, step nodes: {StepNodes}\ntrainable parameters: {Parameters} tensors, {ParameterElements:N0} elements\nbuilt in {Seconds:0.00} s\ninitial state: {Init}\n{(Eval is null ? "" : $"evaluation model: {Eval}\n")}");
+
+        public string ToJson()
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                w.WriteStartObject();
+                w.WriteString("input", Input);
+                w.WriteString("output", Output);
+                w.WriteString("init", Init);
+                if (Eval is null)
+                {
+                    w.WriteNull("eval");
+                }
+                else
+                {
+                    w.WriteString("eval", Eval);
+                }
+                w.WriteNumber("forward_nodes", ForwardNodes);
+                w.WriteNumber("step_nodes", StepNodes);
+                w.WriteNumber("parameters", Parameters);
+                w.WriteNumber("parameter_elements", ParameterElements);
+                w.WriteNumber("seconds", Math.Round(Seconds, 3));
+                w.WriteEndObject();
+            }
+            return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        }
+    }
+}
+
+/// <summary>Checks and writes output models: never over the input, folders created, written atomically.</summary>
+public static class OutputPaths
+{
+    public static void Check(string input, string output)
+    {
+        if (string.IsNullOrWhiteSpace(output))
+        {
+            throw CliException.Usage("an output path is empty; give the path of the .onnx file to write");
+        }
+        var full = Path.GetFullPath(output);
+        if (string.Equals(Path.GetFullPath(input), full, StringComparison.Ordinal))
+        {
+            throw CliException.Usage($"{output}: is the input model; write to another path");
+        }
+        if (Directory.Exists(full))
+        {
+            throw CliException.Usage($"{output}: is a directory; give a file path inside it");
+        }
+        var folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder))
+        {
+            throw CliException.Usage($"{output}: the folder {folder} does not exist; create it first");
+        }
+    }
+
+    public static void Save(Model model, string output)
+    {
+        try
+        {
+            model.Save(output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw CliException.Usage($"{output}: cannot write the model ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
+        }
+    }
+}

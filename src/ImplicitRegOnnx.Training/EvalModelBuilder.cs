@@ -1,0 +1,42 @@
+namespace ImplicitRegOnnx.Training;
+
+/// <summary>
+/// The evaluation model that goes with a step model: inputs are the model inputs, "target" and the
+/// trainable parameters (as inputs, named as the parameters); outputs are "loss" and the original outputs.
+/// </summary>
+public static class EvalModelBuilder
+{
+    public static Model Build(Model inference, GradientModelOptions options)
+    {
+        var model = Model.Load(inference.ToBytes());
+        var graph = model.Graph;
+        var opset = model.OpsetVersion("") ?? throw new TrainingSetupException("the model imports no ai.onnx opset");
+        Onnx.Inference.ShapeInference.InferModel(model);
+        var b = new Onnx.Building.GraphBuilder(graph, opset);
+        var outputs = graph.Outputs.ToList();
+        var lossOutput = options.LossOutput is { } name ? outputs.FirstOrDefault(o => o.Name == name) : null;
+        var output = lossOutput ?? (options.Output is { } o ? outputs.FirstOrDefault(v => v.Name == o) : outputs.FirstOrDefault())
+            ?? throw new TrainingSetupException("the model has no such output");
+        var parameters = TrainableParameters.Select(graph, output, options.Trainable, options.Freeze);
+        Value loss;
+        if (lossOutput is null)
+        {
+            var target = graph.AddInput(b.FreshName(GradientModelBuilder.Target), TrainingGraph.TargetTypeFor(output, options.Loss));
+            loss = Losses.Build(b, output, target, options.Loss);
+        }
+        else
+        {
+            loss = lossOutput;
+        }
+        foreach (var parameter in parameters)
+        {
+            graph.RemoveInitializer(parameter);
+            graph.AddInput(parameter);
+        }
+        var named = b.Identity(loss);
+        named.Name = b.FreshName("loss");
+        graph.Outputs.Insert(0, named);
+        Onnx.Passes.ModelOptimizer.Optimize(model);
+        return model;
+    }
+}
