@@ -8,9 +8,9 @@ public static class EvalModelBuilder
 {
     public static Model Build(Model inference, GradientModelOptions options)
     {
-        var model = Model.Load(inference.ToBytes());
+        var model = ModelPreparation.Prepare(inference);
         var graph = model.Graph;
-        var opset = model.OpsetVersion("") ?? throw new TrainingSetupException("the model imports no ai.onnx opset");
+        var opset = model.OpsetVersion("")!.Value;
         Onnx.Inference.ShapeInference.InferModel(model);
         var b = new Onnx.Building.GraphBuilder(graph, opset);
         var outputs = graph.Outputs.ToList();

@@ -33,8 +33,8 @@ public static class GradientModelBuilder
 {
     public const string Target = "target";
 
-    /// <summary>Oldest ai.onnx opset whose op forms (axes as inputs of ReduceSum, Squeeze, ...) the builder emits.</summary>
-    public const long MinimumOpset = 13;
+    /// <summary>The ai.onnx opset training graphs use at least; older models are upgraded to it first.</summary>
+    public const long MinimumOpset = 17;
 
     public static GradientModel Build(Model inference, GradientModelOptions options)
     {

@@ -1,6 +1,7 @@
 using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx.Building;
 using ImplicitRegOnnx.Onnx.Inference;
+using ImplicitRegOnnx.Onnx.Passes;
 
 namespace ImplicitRegOnnx.Training;
 
@@ -64,12 +65,8 @@ public sealed class TrainingGraph
     public static TrainingGraph Build(Model inference, GradientModelOptions options)
     {
         options.Penalty.Validate();
-        var model = Model.Load(inference.ToBytes());
-        var opset = model.OpsetVersion("") ?? throw new TrainingSetupException("the model imports no ai.onnx opset");
-        if (opset < GradientModelBuilder.MinimumOpset)
-        {
-            throw new TrainingSetupException($"the model uses ai.onnx opset {opset}; training graphs need opset {GradientModelBuilder.MinimumOpset} or newer (re-export the model with a newer opset)");
-        }
+        var model = ModelPreparation.Prepare(inference);
+        var opset = model.OpsetVersion("")!.Value;
         var graph = model.Graph;
         ShapeInference.InferModel(model);
         var b = new GraphBuilder(graph, opset);
