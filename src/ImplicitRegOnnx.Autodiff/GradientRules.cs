@@ -30,6 +30,7 @@ public static class GradientRules
         var registry = new RuleRegistry();
         ElementwiseRules.Register(registry);
         ActivationRules.Register(registry);
+        MoreActivationRules.Register(registry);
         ReductionRules.Register(registry);
         LinearRules.Register(registry);
         ConvolutionRules.Register(registry);

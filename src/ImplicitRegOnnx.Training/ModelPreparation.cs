@@ -35,4 +35,43 @@ public static class ModelPreparation
         }
         return model;
     }
+
+    /// <summary>
+    /// Models exported with a static batch size B often reshape with a constant shape that starts
+    /// with B (e.g. [B, -1] to flatten). A microbatch of B/n rows cannot take that shape, so such
+    /// Reshapes get 0 ("copy this dim from the input", ONNX operator spec) in place of B when their
+    /// input's first dim is B too: the same result on the whole batch, and the right one on a slice.
+    /// Returns how many Reshapes changed.
+    /// </summary>
+    public static int GeneralizeBatchReshapes(Model model)
+    {
+        var graph = model.Graph;
+        var batchSizes = graph.RequiredInputs.Select(v => v.Shape is { Rank: > 0 } s ? s[0].Value : null).OfType<long>().ToHashSet();
+        var changed = 0;
+        foreach (var node in graph.Nodes.Where(n => n.IsStandard && n.OpType == "Reshape" && n.GetInt("allowzero", 0) == 0).ToList())
+        {
+            var target = Onnx.Inference.ConstantValue.TryGetInts(node.Input(1));
+            var first = node.Input(0)?.Shape is { Rank: > 0 } shape ? shape[0].Value : null;
+            if (target is not { Length: > 0 } || first is not { } batch || target[0] != batch || !batchSizes.Contains(batch))
+            {
+                continue;
+            }
+            long[] generalized = [0, .. target[1..]];
+            var constant = graph.AddInitializer(Tensor.FromArray(generalized, [generalized.Length], FreshName(graph, node.Input(1)!.Name + ".batch_free")));
+            node.SetInput(1, constant);
+            changed++;
+        }
+        return changed;
+    }
+
+    private static string FreshName(Graph graph, string name)
+    {
+        var names = graph.CollectNames();
+        var candidate = name;
+        for (var i = 1; names.Contains(candidate); i++)
+        {
+            candidate = $"{name}_{i}";
+        }
+        return candidate;
+    }
 }

@@ -69,6 +69,10 @@ public sealed class TrainingGraph
         var opset = model.OpsetVersion("")!.Value;
         var graph = model.Graph;
         ShapeInference.InferModel(model);
+        if (options.Penalty.Mode != PenaltyMode.None && options.Penalty.Microbatches > 1)
+        {
+            ModelPreparation.GeneralizeBatchReshapes(model);
+        }
         var b = new GraphBuilder(graph, opset);
         var training = new TrainingGraph(model, b);
         BatchNormTraining.LowerInPlace(b);

@@ -10,6 +10,6 @@ internal static class NonDifferentiableRules
         "Constant", "ConstantOfShape", "Shape", "Size", "Range", "EyeLike",
         "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor",
         "IsNaN", "IsInf", "Sign", "Floor", "Ceil", "Round",
-        "ArgMax", "ArgMin", "NonZero", "OneHot",
+        "ArgMax", "ArgMin", "NonZero", "OneHot", "Hardmax", "Mod", "BitShift",
         "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial");
 }

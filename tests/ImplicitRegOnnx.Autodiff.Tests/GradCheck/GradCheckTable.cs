@@ -8,7 +8,7 @@ public static partial class GradCheckTable
 {
     public static IEnumerable<GradCheckCase> All() =>
         Elementwise().Concat(Activations()).Concat(Reductions()).Concat(Linear()).Concat(Convolution())
-            .Concat(Pooling()).Concat(Normalization()).Concat(ShapeOps()).Concat(Indexing()).Concat(Losses());
+            .Concat(Pooling()).Concat(Normalization()).Concat(ShapeOps()).Concat(Indexing()).Concat(Losses()).Concat(MoreActivations());
 
     public static TheoryData<string> Names()
     {
