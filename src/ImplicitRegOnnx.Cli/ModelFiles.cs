@@ -27,6 +27,19 @@ public static class ModelFiles
         return model;
     }
 
+    /// <summary>Reads an .npz file (what: "batch", "weights"...); a file that cannot be read is a one-line usage error.</summary>
+    public static IReadOnlyDictionary<string, Tensor> ReadNpz(string path, string what)
+    {
+        try
+        {
+            return Onnx.Numpy.NpzArchive.Read(path);
+        }
+        catch (Exception e) when (e is OnnxFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw CliException.Usage($"{path}: cannot read the {what} ({ErrorHandling.OneLine(e.Message)}); give an .npz file written by numpy.savez", e);
+        }
+    }
+
     public static Model Load(string path)
     {
         if (string.IsNullOrWhiteSpace(path))

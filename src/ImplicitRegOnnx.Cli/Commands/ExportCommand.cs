@@ -1,6 +1,5 @@
 using System.CommandLine;
 using ImplicitRegOnnx.Onnx;
-using ImplicitRegOnnx.Onnx.Numpy;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -30,15 +29,7 @@ public static class ExportCommand
     {
         OutputPaths.Check(modelPath, outputPath);
         var source = ModelFiles.Load(modelPath, context);
-        IReadOnlyDictionary<string, Tensor> weights;
-        try
-        {
-            weights = NpzArchive.Read(weightsPath);
-        }
-        catch (Exception e) when (e is OnnxFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            throw CliException.Usage($"{weightsPath}: cannot read the weights ({ErrorHandling.OneLine(e.Message)})", e);
-        }
+        var weights = ModelFiles.ReadNpz(weightsPath, "weights");
         Model exported;
         try
         {

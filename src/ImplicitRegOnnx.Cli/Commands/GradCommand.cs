@@ -46,15 +46,7 @@ public static class GradCommand
     public static int Execute(CommandContext context, string modelPath, string dataPath, string resultPath, GradientModelOptions options)
     {
         var inference = ModelFiles.Load(modelPath, context);
-        IReadOnlyDictionary<string, Tensor> batch;
-        try
-        {
-            batch = NpzArchive.Read(dataPath);
-        }
-        catch (Exception e) when (e is NumpyFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            throw CliException.Usage($"{dataPath}: cannot read the batch ({ErrorHandling.OneLine(e.Message)}); give an .npz file written by numpy.savez", e);
-        }
+        var batch = ModelFiles.ReadNpz(dataPath, "batch");
         var watch = Stopwatch.StartNew();
         GradientModel gradient;
         try
