@@ -1,0 +1,68 @@
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.TestSupport;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Runtime.Tests;
+
+public class StepSessionTests
+{
+    private static (ReferenceCase Case, StepModel Step) Build(OptimizerKind optimizer)
+    {
+        var c = ReferenceCase.Load(Path.Combine(TestPaths.RepositoryRoot, "tests", "ReferenceCases", "logsoftmax_nll"));
+        Assert.True(Losses.TryParse(c.Info.Loss, out var loss));
+        var step = StepModelBuilder.Build(Model.Load(c.ModelPath), new StepModelOptions
+        {
+            Gradient = new GradientModelOptions
+            {
+                Loss = loss,
+                Output = c.Info.Output,
+                Penalty = new PenaltyOptions { Coefficient = c.Info.Coefficient, Microbatches = c.Info.Microbatches },
+            },
+            Optimizer = new OptimizerOptions { Kind = optimizer },
+        });
+        return (c, step);
+    }
+
+    [Theory]
+    [InlineData(OptimizerKind.Sgd)]
+    [InlineData(OptimizerKind.Adam)]
+    public void BoundBuffersGiveTheSameStepsAsPlainRuns(OptimizerKind optimizer)
+    {
+        var (c, step) = Build(optimizer);
+        using var plain = new StepEvaluator(step);
+        using var bound = new StepSession(step);
+        for (var i = 0; i < 3; i++)
+        {
+            var expected = plain.Run(c.Data, 0.05f);
+            var metrics = bound.Step(c.Data, 0.05f);
+            Assert.Equal(expected["loss"].ToDoubles()[0], metrics.Loss, 4);
+            Assert.Equal(expected["penalty"].ToDoubles()[0], metrics.Penalty, 4);
+        }
+        var state = bound.State();
+        foreach (var (name, tensor) in plain.State)
+        {
+            var a = tensor.ToDoubles();
+            var b = state[name].ToDoubles();
+            Assert.True(a.Zip(b).All(z => Math.Abs(z.First - z.Second) <= 1e-5 * (1 + Math.Abs(z.First))), name);
+        }
+    }
+
+    [Fact]
+    public void LoadStateRestoresParametersExactly()
+    {
+        var (c, step) = Build(OptimizerKind.Adam);
+        using var first = new StepSession(step);
+        first.Step(c.Data, 0.05f);
+        var saved = first.State();
+        var next = first.Step(c.Data, 0.05f);
+
+        using var second = new StepSession(step);
+        second.LoadState(saved);
+        var again = second.Step(c.Data, 0.05f);
+        Assert.Equal(next, again);
+        foreach (var (name, tensor) in first.State())
+        {
+            Assert.True(tensor.ContentEquals(second.State()[name]), name);
+        }
+    }
+}
