@@ -1,0 +1,226 @@
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Verification;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Runtime;
+
+/// <summary>Learning-rate schedules over the whole run.</summary>
+public enum LearningRateSchedule
+{
+    Constant,
+
+    /// <summary>Half a cosine from the base rate down to 0 over all steps.</summary>
+    Cosine,
+
+    /// <summary>×0.1 at 50% and again at 75% of the steps.</summary>
+    Step,
+}
+
+/// <summary>How to train.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Loss, penalty and optimizer of the step model.</summary>
+    public StepModelOptions Step { get; init; } = new();
+
+    public float LearningRate { get; init; } = 0.1f;
+
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    public int Epochs { get; init; } = 10;
+
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Seed of the per-epoch permutations.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Keep the last incomplete batch of an epoch (dropped by default).</summary>
+    public bool KeepLast { get; init; }
+
+    /// <summary>Stop after this many steps in all (null: run every epoch).</summary>
+    public long? MaxSteps { get; init; }
+
+    /// <summary>ONNX Runtime intra-op threads (0: its default).</summary>
+    public int Threads { get; init; }
+}
+
+/// <summary>What one step did.</summary>
+public readonly record struct StepEvent(long Step, long Epoch, float LearningRate, StepMetrics Metrics);
+
+/// <summary>What one epoch did; test metrics when a test set was given.</summary>
+public sealed record EpochEvent(long Epoch, long Steps, double TrainLoss, double Penalty, Evaluation? Test);
+
+/// <summary>Loss (and accuracy, for class labels) of a model on a data set.</summary>
+public sealed record Evaluation(double Loss, double? Accuracy, int Examples);
+
+/// <summary>NaN or infinity appeared in the loss, the penalty or the weights.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message)
+{
+    public TrainingDivergedException()
+        : this("training diverged")
+    {
+    }
+
+    public TrainingDivergedException(string message, Exception innerException)
+        : this(message + ": " + innerException.Message)
+    {
+    }
+}
+
+/// <summary>
+/// Trains an inference model with the explicit implicit-regularization penalty on ONNX Runtime:
+/// builds the step and evaluation models, keeps parameters in bound buffers (<see cref="StepSession"/>),
+/// draws a fresh permutation of the training set every epoch (<see cref="EpochSampler"/>), and exports
+/// the trained inference model.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly Model _inference;
+    private readonly StepModel _step;
+    private readonly Model _eval;
+    private readonly StepSession _session;
+    private readonly string _input;
+    private readonly IReadOnlyList<long> _inputDims;
+    private readonly string _outputName;
+
+    public Trainer(Model inference, TrainerOptions options)
+    {
+        Options = options;
+        _inference = inference;
+        _step = StepModelBuilder.Build(inference, options.Step);
+        _eval = EvalModelBuilder.Build(inference, options.Step.Gradient);
+        using var sessionOptions = StepSession.DefaultOptions(options.Threads);
+        _session = new StepSession(_step, sessionOptions);
+        var inputs = inference.Graph.RequiredInputs.ToList();
+        if (inputs.Count != 1)
+        {
+            throw new TrainingSetupException($"the trainer feeds models with one input; this one has {inputs.Count} ({string.Join(", ", inputs.Select(v => v.Name))})");
+        }
+        _input = inputs[0].Name;
+        _inputDims = inputs[0].Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
+        _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
+    }
+
+    public TrainerOptions Options { get; }
+
+    /// <summary>Steps taken so far.</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>The training-step model the trainer runs.</summary>
+    public StepModel StepModel => _step;
+
+    /// <summary>Trains for <see cref="TrainerOptions.Epochs"/> epochs (or <see cref="TrainerOptions.MaxSteps"/> steps).</summary>
+    public IReadOnlyList<EpochEvent> Fit(Dataset train, Dataset? test = null, Action<StepEvent>? onStep = null,
+        Action<EpochEvent>? onEpoch = null, CancellationToken cancellation = default)
+    {
+        train = train.ReshapeForInput(_inputDims);
+        test = test?.ReshapeForInput(_inputDims);
+        var sampler = new EpochSampler(train.Count, Options.BatchSize, Options.Seed, Options.KeepLast);
+        var totalSteps = Options.MaxSteps ?? ((long)sampler.BatchesPerEpoch * Options.Epochs);
+        var epochs = new List<EpochEvent>();
+        for (var epoch = 0; epoch < Options.Epochs && Steps < totalSteps; epoch++)
+        {
+            double lossSum = 0, penaltySum = 0;
+            var count = 0;
+            while (Steps < totalSteps && sampler.TryNextBatch(out var indices))
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var (features, labels) = train.GatherBatch(indices);
+                var rate = LearningRateAt(Steps, totalSteps);
+                var metrics = _session.Step(new Dictionary<string, Tensor>
+                {
+                    [_input] = features.WithName(_input),
+                    [GradientModelBuilder.Target] = labels.WithName(GradientModelBuilder.Target),
+                }, rate);
+                Steps++;
+                if (!float.IsFinite(metrics.Loss) || !float.IsFinite(metrics.Penalty))
+                {
+                    throw new TrainingDivergedException($"step {Steps}: the loss ({metrics.Loss}) or the penalty ({metrics.Penalty}) is not finite; lower the learning rate or λ");
+                }
+                lossSum += metrics.Loss;
+                penaltySum += metrics.Penalty;
+                count++;
+                onStep?.Invoke(new StepEvent(Steps, epoch, rate, metrics));
+            }
+            sampler.NextEpoch();
+            CheckWeights();
+            var result = new EpochEvent(epoch, Steps, count == 0 ? double.NaN : lossSum / count, count == 0 ? double.NaN : penaltySum / count,
+                test is null ? null : Evaluate(test));
+            epochs.Add(result);
+            onEpoch?.Invoke(result);
+        }
+        return epochs;
+    }
+
+    /// <summary>Weights are checked once an epoch (a host copy); loss and penalty every step.</summary>
+    private void CheckWeights()
+    {
+        foreach (var (name, tensor) in _session.State())
+        {
+            if (tensor.ElementType.IsFloatingPoint() && tensor.ToDoubles().Any(v => !double.IsFinite(v)))
+            {
+                throw new TrainingDivergedException($"after step {Steps}: '{name}' holds NaN or infinity; lower the learning rate or λ");
+            }
+        }
+    }
+
+    private float LearningRateAt(long step, long total)
+    {
+        var progress = total <= 1 ? 0 : (double)step / total;
+        return Options.Schedule switch
+        {
+            LearningRateSchedule.Cosine => (float)(Options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * progress))),
+            LearningRateSchedule.Step => Options.LearningRate * (progress >= 0.75 ? 0.01f : progress >= 0.5 ? 0.1f : 1f),
+            _ => Options.LearningRate,
+        };
+    }
+
+    /// <summary>Mean loss, and accuracy when the labels are classes, with the current weights.</summary>
+    public Evaluation Evaluate(Dataset data, int batchSize = 256)
+    {
+        data = data.ReshapeForInput(_inputDims);
+        var state = _session.State();
+        var parameters = _step.Parameters.Select(p => state[p].WithName(p)).ToList();
+        using var runner = ModelRunner.FromBytes(_eval.ToBytes());
+        double lossSum = 0;
+        long correct = 0;
+        for (var start = 0; start < data.Count; start += batchSize)
+        {
+            var n = Math.Min(batchSize, data.Count - start);
+            var (features, labels) = data.GetRange(start, n);
+            var outputs = runner.Run([features.WithName(_input), labels.WithName(GradientModelBuilder.Target), .. parameters])
+                .ToDictionary(o => o.Name, o => o.Tensor!, StringComparer.Ordinal);
+            var loss = outputs["loss"].ToDoubles()[0];
+            if (!double.IsFinite(loss))
+            {
+                throw new TrainingDivergedException($"after step {Steps}: the evaluation loss is not finite; lower the learning rate or λ");
+            }
+            lossSum += loss * n;
+            if (data.HasClassLabels && outputs.TryGetValue(_outputName, out var scores) && scores.Dims.Length == 2)
+            {
+                var s = scores.ToDoubles();
+                var y = labels.ToInt64s();
+                var classes = (int)scores.Dims[1];
+                for (var i = 0; i < n; i++)
+                {
+                    var best = 0;
+                    for (var k = 1; k < classes; k++)
+                    {
+                        if (s[(i * classes) + k] > s[(i * classes) + best])
+                        {
+                            best = k;
+                        }
+                    }
+                    correct += best == y[i] ? 1 : 0;
+                }
+            }
+        }
+        return new Evaluation(lossSum / data.Count, data.HasClassLabels ? (double)correct / data.Count : null, data.Count);
+    }
+
+    /// <summary>The inference model with the current weights.</summary>
+    public Model ExportInferenceModel() => ModelExport.WithWeights(_inference, _session.State()
+        .Where(p => _step.Parameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), "trainer");
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,74 @@
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.TestSupport;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Runtime.Tests;
+
+public class TrainerTests
+{
+    private static TrainerOptions Options(int epochs) => new()
+    {
+        Step = new StepModelOptions
+        {
+            Gradient = new GradientModelOptions
+            {
+                Loss = LossKind.CrossEntropy,
+                Penalty = new PenaltyOptions { Coefficient = PenaltyOptions.CoefficientFromLambda(0.05), Microbatches = 2 },
+            },
+            Optimizer = new OptimizerOptions { Kind = OptimizerKind.Momentum },
+        },
+        LearningRate = 0.05f,
+        Epochs = epochs,
+        BatchSize = 32,
+        Seed = 7,
+    };
+
+    [Fact]
+    public void TrainsTheShippedMlpOnDigitsWellAboveChance()
+    {
+        var (train, test) = DigitsData.Load(TestPaths.Model("data/digits.csv.gz"));
+        using var trainer = new Trainer(Model.Load(TestPaths.Model("mlp_tanh.onnx")), Options(epochs: 4));
+        var before = trainer.Evaluate(test);
+        var steps = 0;
+        var epochs = trainer.Fit(train, test, onStep: _ => steps++);
+
+        Assert.Equal(4, epochs.Count);
+        Assert.Equal(4 * (train.Count / 32), steps);
+        var after = epochs[^1].Test!;
+        Assert.True(after.Accuracy > 0.85, $"test accuracy {after.Accuracy} (before training {before.Accuracy})");
+        Assert.True(after.Loss < before.Loss);
+        Assert.True(epochs[^1].Penalty > 0);
+
+        // The exported inference model gives the trainer's predictions.
+        var exported = trainer.ExportInferenceModel();
+        Assert.DoesNotContain(exported.Graph.Inputs, v => v.Name == "target");
+    }
+
+    [Fact]
+    public void SameSeedGivesBitIdenticalWeights()
+    {
+        var (train, _) = DigitsData.Load(TestPaths.Model("data/digits.csv.gz"));
+        var small = train.Take(256);
+        byte[][] Run()
+        {
+            using var trainer = new Trainer(Model.Load(TestPaths.Model("mlp_tanh.onnx")), Options(epochs: 2) with { Threads = 1 });
+            trainer.Fit(small);
+            return [.. trainer.ExportInferenceModel().Graph.Initializers.Select(v => v.Initializer!.RawBytes.ToArray())];
+        }
+        var a = Run();
+        var b = Run();
+        Assert.Equal(a.Length, b.Length);
+        Assert.All(a.Zip(b), p => Assert.Equal(p.First, p.Second));
+    }
+
+    [Fact]
+    public void DivergenceStopsWithTheStepNumber()
+    {
+        var (train, _) = DigitsData.Load(TestPaths.Model("data/digits.csv.gz"));
+        using var trainer = new Trainer(Model.Load(TestPaths.Model("mlp_tanh.onnx")), Options(epochs: 3) with { LearningRate = float.PositiveInfinity });
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(train.Take(320)));
+        Assert.Contains("lower the learning rate", error.Message, StringComparison.Ordinal);
+        Assert.Matches("step [0-9]+", error.Message);
+    }
+}
