@@ -23,6 +23,7 @@ public static class CliApplication
         root.Subcommands.Add(GradCommand.Create(context));
         root.Subcommands.Add(RewriteCommand.Create(context));
         root.Subcommands.Add(ExportCommand.Create(context));
+        root.Subcommands.Add(TrainCommand.Create(context));
         return root;
     }
 

@@ -1,0 +1,247 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ImplicitRegOnnx.Autodiff;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime;
+using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Cli.Commands;
+
+/// <summary>
+/// <c>implicitreg train [MODEL] [--data D] ...</c>: trains a model with the explicit regularizer on the
+/// CPU. With no MODEL and no data it trains the embedded default: models/mlp_tanh.onnx on the sklearn
+/// digits shipped in models/data (80/20 split).
+/// </summary>
+public static class TrainCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create(CommandContext context)
+    {
+        var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (default: the embedded MLP on the embedded digits data).", Arity = ArgumentArity.ZeroOrOne };
+        var data = new Option<string?>("--data") { Description = "Training data: .npz/.npy (x and y), CSV (label column last, or --label-column), IDX (images + labels)." };
+        var testData = new Option<string?>("--test-data") { Description = "Held-out data evaluated after every epoch." };
+        var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default the last)." };
+        var normalize = new Option<string>("--normalize") { Description = "none, scale, scale:D, standardize or minmax (statistics from the training data).", DefaultValueFactory = _ => "none" };
+        var loss = new Option<string?>("--loss") { Description = $"{string.Join(", ", Losses.Names)} (default: cross-entropy for class labels, mse otherwise)." };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
+        var lr = new Option<float>("--lr") { Description = "Learning rate ε.", DefaultValueFactory = _ => 0.05f };
+        var schedule = new Option<string>("--lr-schedule") { Description = "constant, cosine or step.", DefaultValueFactory = _ => "constant" };
+        var coefficient = new Option<double?>("--coefficient") { Description = "c in C + c·R." };
+        var lambda = new Option<double?>("--lambda") { Description = "λ with c = λ/4 (default: the learning rate, as in the paper)." };
+        var penalty = new Option<string>("--penalty") { Description = "exact, finite-difference or none.", DefaultValueFactory = _ => "exact" };
+        var microbatches = new Option<int>("--microbatches") { Description = "n microbatches per batch for the penalty.", DefaultValueFactory = _ => 2 };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "momentum" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the per-epoch permutations.", DefaultValueFactory = _ => 0UL };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads (0: its default).", DefaultValueFactory = _ => 0 };
+        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many steps." };
+        var keepLast = new Option<bool>("--keep-last") { Description = "Keep the last incomplete batch of each epoch." };
+        var export = new Option<string?>("--export") { Description = "Write the trained inference model here." };
+        var metrics = new Option<string?>("--metrics") { Description = "Write one JSON line per step and per epoch here." };
+        var summary = new Option<string?>("--summary-json") { Description = "Write a summary (test_accuracy, test_loss, train_loss, penalty, epochs_completed, steps, resumed_from_step, seconds, device)." };
+
+        var command = new Command("train", "Train a model with the explicit implicit-regularization penalty (CPU).");
+        command.Arguments.Add(model);
+        foreach (var option in new Option[] { data, testData, labelColumn, normalize, loss, epochs, batchSize, lr, schedule, coefficient, lambda, penalty, microbatches, optimizer, seed, threads, maxSteps, keepLast, export, metrics, summary })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        {
+            var modelPath = parsed.GetValue(model);
+            var dataPath = parsed.GetValue(data);
+            if (modelPath is not null && dataPath is null)
+            {
+                throw CliException.Usage("--data is required with a MODEL (only the embedded default trains without data)");
+            }
+            var learningRate = parsed.GetValue(lr);
+            if (!float.IsFinite(learningRate) || learningRate <= 0)
+            {
+                throw CliException.Usage($"--lr must be a positive number, not {learningRate}");
+            }
+            var size = parsed.GetValue(batchSize);
+            var epochCount = parsed.GetValue(epochs);
+            if (size < 1 || epochCount < 1)
+            {
+                throw CliException.Usage("--batch-size and --epochs must be at least 1");
+            }
+            var mode = parsed.GetValue(penalty) switch
+            {
+                "exact" => PenaltyMode.Exact,
+                "finite-difference" => PenaltyMode.FiniteDifference,
+                "none" => PenaltyMode.None,
+                var other => throw CliException.Usage($"--penalty {other}: expected exact, finite-difference or none"),
+            };
+            if (parsed.GetValue(coefficient) is not null && parsed.GetValue(lambda) is not null)
+            {
+                throw CliException.Usage("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
+            }
+            var lambdaValue = parsed.GetValue(lambda) ?? (parsed.GetValue(coefficient) is null ? learningRate : null);
+            var c = parsed.GetValue(coefficient) ?? PenaltyOptions.CoefficientFromLambda(lambdaValue!.Value);
+            if (!double.IsFinite(c) || c < 0)
+            {
+                throw CliException.Usage("--coefficient and --lambda must be non-negative numbers");
+            }
+            var optimizerName = parsed.GetValue(optimizer)!;
+            if (!OptimizerOptions.TryParse(optimizerName, out var optimizerKind))
+            {
+                throw CliException.Usage($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
+            }
+            var scheduleName = parsed.GetValue(schedule);
+            var scheduleKind = scheduleName switch
+            {
+                "constant" => LearningRateSchedule.Constant,
+                "cosine" => LearningRateSchedule.Cosine,
+                "step" => LearningRateSchedule.Step,
+                _ => throw CliException.Usage($"--lr-schedule {scheduleName}: use constant, cosine or step"),
+            };
+
+            var inference = modelPath is null ? ModelFiles.LoadDefault() : ModelFiles.Load(modelPath, context);
+            var (train, test) = LoadData(dataPath, parsed.GetValue(testData), parsed.GetValue(labelColumn), parsed.GetValue(normalize)!);
+            var lossName = parsed.GetValue(loss) ?? (train.HasClassLabels ? "cross-entropy" : "mse");
+            if (!Losses.TryParse(lossName, out var lossKind))
+            {
+                throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
+            }
+            var options = new TrainerOptions
+            {
+                Step = new StepModelOptions
+                {
+                    Gradient = new GradientModelOptions
+                    {
+                        Loss = lossKind,
+                        Penalty = new PenaltyOptions { Mode = mode, Coefficient = c, Microbatches = parsed.GetValue(microbatches) },
+                    },
+                    Optimizer = new OptimizerOptions { Kind = optimizerKind },
+                    Lambda = lambdaValue,
+                },
+                LearningRate = learningRate,
+                Schedule = scheduleKind,
+                Epochs = epochCount,
+                BatchSize = size,
+                Seed = parsed.GetValue(seed),
+                Threads = parsed.GetValue(threads),
+                MaxSteps = parsed.GetValue(maxSteps),
+                KeepLast = parsed.GetValue(keepLast),
+            };
+            return Execute(context, inference, modelPath ?? ModelFiles.DefaultModelName, train, test, options,
+                parsed.GetValue(export), parsed.GetValue(metrics), parsed.GetValue(summary));
+        }));
+        return command;
+    }
+
+    private static (Dataset Train, Dataset? Test) LoadData(string? dataPath, string? testPath, string? labelColumn, string normalize)
+    {
+        try
+        {
+            if (dataPath is null)
+            {
+                using var stream = typeof(TrainCommand).Assembly.GetManifestResourceStream("ImplicitRegOnnx.Cli.Digits.csv.gz")
+                    ?? throw new InvalidOperationException("The embedded digits data is missing from this build.");
+                var (train, test) = DigitsData.Load(stream, "embedded digits data", testFraction: 0.2, seed: 0);
+                return (train, test);
+            }
+            var options = new DataLoadOptions { LabelColumn = labelColumn };
+            var training = DataLoader.Load(dataPath, options);
+            var held = testPath is null ? null : DataLoader.Load(testPath, options);
+            var normalization = Normalization.Parse(normalize, training);
+            return (normalization.Apply(training), held is null ? null : normalization.Apply(held));
+        }
+        catch (OnnxFormatException e)
+        {
+            throw CliException.Usage(e.Message, e);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliException.Usage($"--normalize {normalize}: {e.Message}", e);
+        }
+    }
+
+    public static int Execute(CommandContext context, Model inference, string modelName, Dataset train, Dataset? test, TrainerOptions options,
+        string? exportPath, string? metricsPath, string? summaryPath)
+    {
+        var watch = Stopwatch.StartNew();
+        Trainer trainer;
+        try
+        {
+            trainer = new Trainer(inference, options);
+        }
+        catch (Exception e) when (e is TrainingSetupException or GradientException)
+        {
+            throw CliException.Usage($"{modelName}: {e.Message}", e);
+        }
+        using var _ = trainer;
+        using var metrics = metricsPath is null ? null : new StreamWriter(metricsPath);
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"training {modelName}: {train.Count} examples, batch {options.BatchSize}, lr {options.LearningRate:g4}, {Describe(options)}, device cpu"));
+        IReadOnlyList<EpochEvent> epochs;
+        try
+        {
+            epochs = trainer.Fit(train, test,
+                onStep: e => metrics?.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["step"] = e.Step, ["epoch"] = e.Epoch, ["lr"] = e.LearningRate, ["loss"] = e.Metrics.Loss, ["penalty"] = e.Metrics.Penalty,
+                })),
+                onEpoch: e =>
+                {
+                    var line = string.Create(CultureInfo.InvariantCulture,
+                        $"epoch {e.Epoch + 1}/{options.Epochs}  step {e.Steps}  loss {e.TrainLoss:0.0000}  penalty {e.Penalty:0.0000}");
+                    if (e.Test is { } t)
+                    {
+                        line += string.Create(CultureInfo.InvariantCulture, $"  test loss {t.Loss:0.0000}");
+                        if (t.Accuracy is { } a)
+                        {
+                            line += string.Create(CultureInfo.InvariantCulture, $"  test accuracy {a * 100:0.00}%");
+                        }
+                    }
+                    context.Out.WriteLine(line);
+                    metrics?.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                    {
+                        ["epoch"] = e.Epoch, ["steps"] = e.Steps, ["train_loss"] = e.TrainLoss, ["penalty"] = e.Penalty,
+                        ["test_loss"] = e.Test?.Loss, ["test_accuracy"] = e.Test?.Accuracy,
+                    }));
+                });
+        }
+        catch (TrainingDivergedException e)
+        {
+            throw CliException.Failed($"{modelName}: training diverged at {e.Message}", e);
+        }
+        if (exportPath is not null)
+        {
+            OutputPaths.Check(modelName, exportPath);
+            OutputPaths.Save(trainer.ExportInferenceModel(), exportPath);
+            context.Out.WriteLine($"wrote {exportPath}");
+        }
+        var last = epochs.Count > 0 ? epochs[^1] : null;
+        if (summaryPath is not null)
+        {
+            var summary = new Dictionary<string, object?>
+            {
+                ["test_accuracy"] = last?.Test?.Accuracy,
+                ["test_loss"] = last?.Test?.Loss,
+                ["train_loss"] = last?.TrainLoss,
+                ["penalty"] = last?.Penalty,
+                ["epochs_completed"] = epochs.Count,
+                ["steps"] = trainer.Steps,
+                ["resumed_from_step"] = 0,
+                ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
+                ["device"] = "cpu",
+            };
+            File.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, Indented) + "\n");
+        }
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done: {trainer.Steps} steps in {watch.Elapsed.TotalSeconds:0.0} s"));
+        return ExitCodes.Ok;
+    }
+
+    private static string Describe(TrainerOptions options)
+    {
+        var penalty = options.Step.Gradient.Penalty;
+        return penalty.Mode == PenaltyMode.None
+            ? "no penalty"
+            : string.Create(CultureInfo.InvariantCulture, $"{(penalty.Mode == PenaltyMode.Exact ? "exact" : "finite-difference")} penalty c = {penalty.Coefficient:g4}, n = {penalty.Microbatches}");
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using ImplicitRegOnnx.TestSupport;
+
+namespace ImplicitRegOnnx.Cli.Tests;
+
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void TheEmbeddedDefaultReaches95PercentOnHeldOutDigits()
+    {
+        var summaryPath = _temp.File("summary.json");
+        var metricsPath = _temp.File("metrics.jsonl");
+        var exportPath = _temp.File("trained.onnx");
+
+        var run = CliRunner.Run("train", "--summary-json", summaryPath, "--metrics", metricsPath, "--export", exportPath);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var summary = JsonNode.Parse(File.ReadAllText(summaryPath))!;
+        Assert.True((double)summary["test_accuracy"]! >= 0.95, $"test accuracy {summary["test_accuracy"]}");
+        foreach (var key in new[] { "test_loss", "train_loss", "penalty", "epochs_completed", "steps", "resumed_from_step", "seconds", "device" })
+        {
+            Assert.NotNull(summary[key]);
+        }
+        Assert.Equal(30, (int)summary["epochs_completed"]!);
+        Assert.Equal(0, (int)summary["resumed_from_step"]!);
+        Assert.True((double)summary["penalty"]! > 0);
+        var lines = File.ReadAllLines(metricsPath);
+        Assert.Equal((int)summary["steps"]! + 30, lines.Length);
+        Assert.True(File.Exists(exportPath));
+        Assert.Equal(0, CliRunner.Run("inspect", exportPath).ExitCode);
+    }
+
+    [Fact]
+    public void TrainsAModelOnNpzData()
+    {
+        var data = _temp.File("d.npz");
+        var rng = new Random(3);
+        var x = Enumerable.Range(0, 64 * 64).Select(_ => (float)rng.NextDouble()).ToArray();
+        var y = Enumerable.Range(0, 64).Select(i => (long)(i % 10)).ToArray();
+        Onnx.Numpy.NpzArchive.Write(data, [new("x", Onnx.Tensor.FromArray(x, [64, 64], "x")), new("y", Onnx.Tensor.FromArray(y, [64], "y"))]);
+
+        var run = CliRunner.Run("train", TestPaths.Model("mlp_tanh.onnx"), "--data", data, "--epochs", "2", "--batch-size", "16", "--optimizer", "adam", "--lr", "0.01");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("epoch 2/2", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--lr", "-1", "--lr")]
+    [InlineData("--lr-schedule", "wavy", "--lr-schedule")]
+    [InlineData("--optimizer", "rmsprop", "--optimizer")]
+    [InlineData("--penalty", "approximate", "--penalty")]
+    public void BadOptionsAreUsageErrors(string option, string value, string words)
+    {
+        var run = CliRunner.Run("train", option, value);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(words, Assert.Single(run.StderrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AModelWithoutDataIsAUsageError()
+    {
+        var run = CliRunner.Run("train", TestPaths.Model("mlp_tanh.onnx"));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--data", Assert.Single(run.StderrLines), StringComparison.Ordinal);
+    }
+}
