@@ -40,8 +40,20 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many steps in all (null: run every epoch).</summary>
     public long? MaxSteps { get; init; }
 
-    /// <summary>ONNX Runtime intra-op threads (0: its default).</summary>
+    /// <summary>ONNX Runtime intra-op threads (0: its default). Resumed runs are bit-identical for the same count.</summary>
     public int Threads { get; init; }
+
+    /// <summary>Where checkpoints go (null: none are written).</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Write a checkpoint every this many steps (0: only at the end of each epoch).</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>How many of the newest checkpoints to keep.</summary>
+    public int KeepCheckpoints { get; init; } = 3;
+
+    /// <summary>Continue from the newest checkpoint in <see cref="CheckpointDirectory"/>, if there is one.</summary>
+    public bool Resume { get; init; }
 }
 
 /// <summary>What one step did.</summary>
@@ -82,6 +94,8 @@ public sealed class Trainer : IDisposable
     private readonly string _input;
     private readonly IReadOnlyList<long> _inputDims;
     private readonly string _outputName;
+    private readonly string _configuration;
+    private readonly string _fingerprint;
 
     public Trainer(Model inference, TrainerOptions options)
     {
@@ -99,7 +113,33 @@ public sealed class Trainer : IDisposable
         _input = inputs[0].Name;
         _inputDims = inputs[0].Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
+        _configuration = Configuration(inference, options);
+        _fingerprint = Checkpoints.Fingerprint(_configuration);
     }
+
+    /// <summary>
+    /// Everything a resumed run must share with the run that wrote the checkpoint: the model's bytes
+    /// (by hash) and every option that changes the sequence of steps.
+    /// </summary>
+    private static string Configuration(Model inference, TrainerOptions o)
+    {
+        var g = o.Step.Gradient;
+        var opt = o.Step.Optimizer;
+        var modelHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(inference.ToBytes()));
+        return string.Join('\n', new[]
+        {
+            "model " + modelHash,
+            $"loss {g.Loss} {g.LossOutput} {g.Output}",
+            FormattableString.Invariant($"penalty {g.Penalty.Mode} {g.Penalty.Coefficient:R} {g.Penalty.Microbatches} {g.Penalty.FiniteDifferenceStep:R}"),
+            FormattableString.Invariant($"optimizer {opt.Kind} {opt.Momentum:R} {opt.Nesterov} {opt.WeightDecay:R} {opt.Beta1:R} {opt.Beta2:R} {opt.Epsilon:R}"),
+            FormattableString.Invariant($"trainable {string.Join(',', g.Trainable ?? [])} freeze {string.Join(',', g.Freeze ?? [])}"),
+            FormattableString.Invariant($"lr {o.LearningRate:R} {o.Schedule} {(o.Schedule == LearningRateSchedule.Constant ? "" : o.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture))}"),
+            FormattableString.Invariant($"batch {o.BatchSize} keep-last {o.KeepLast} seed {o.Seed}"),
+        });
+    }
+
+    /// <summary>The step a resumed run started from (0 for a fresh run).</summary>
+    public long ResumedFromStep { get; private set; }
 
     public TrainerOptions Options { get; }
 
@@ -116,9 +156,21 @@ public sealed class Trainer : IDisposable
         train = train.ReshapeForInput(_inputDims);
         test = test?.ReshapeForInput(_inputDims);
         var sampler = new EpochSampler(train.Count, Options.BatchSize, Options.Seed, Options.KeepLast);
-        var totalSteps = Options.MaxSteps ?? ((long)sampler.BatchesPerEpoch * Options.Epochs);
+        var totalSteps = Math.Min(Options.MaxSteps ?? long.MaxValue, (long)sampler.BatchesPerEpoch * Options.Epochs);
+        var scheduleSteps = (long)sampler.BatchesPerEpoch * Options.Epochs;
+        if (Options.Resume && Options.CheckpointDirectory is { } directory && Checkpoints.Newest(directory) is { } checkpoint)
+        {
+            if (checkpoint.Fingerprint != _fingerprint)
+            {
+                throw new CheckpointException($"{directory}: the newest checkpoint was written for another model or configuration; resume with the same options or use another --checkpoint-dir");
+            }
+            _session.LoadState(checkpoint.State);
+            Steps = checkpoint.Position.Step;
+            ResumedFromStep = Steps;
+            sampler = new EpochSampler(train.Count, Options.BatchSize, checkpoint.Position.Sampler, Options.KeepLast);
+        }
         var epochs = new List<EpochEvent>();
-        for (var epoch = 0; epoch < Options.Epochs && Steps < totalSteps; epoch++)
+        for (var epoch = sampler.Epoch; epoch < Options.Epochs && Steps < totalSteps; epoch++)
         {
             double lossSum = 0, penaltySum = 0;
             var count = 0;
@@ -126,7 +178,7 @@ public sealed class Trainer : IDisposable
             {
                 cancellation.ThrowIfCancellationRequested();
                 var (features, labels) = train.GatherBatch(indices);
-                var rate = LearningRateAt(Steps, totalSteps);
+                var rate = LearningRateAt(Steps, scheduleSteps);
                 var metrics = _session.Step(new Dictionary<string, Tensor>
                 {
                     [_input] = features.WithName(_input),
@@ -141,15 +193,32 @@ public sealed class Trainer : IDisposable
                 penaltySum += metrics.Penalty;
                 count++;
                 onStep?.Invoke(new StepEvent(Steps, epoch, rate, metrics));
+                if (Options.CheckpointEvery > 0 && Steps % Options.CheckpointEvery == 0 && !sampler.EpochFinished)
+                {
+                    SaveCheckpoint(sampler.State);
+                }
+            }
+            if (!sampler.EpochFinished)
+            {
+                break; // stopped by MaxSteps inside the epoch
             }
             sampler.NextEpoch();
             CheckWeights();
+            SaveCheckpoint(sampler.State);
             var result = new EpochEvent(epoch, Steps, count == 0 ? double.NaN : lossSum / count, count == 0 ? double.NaN : penaltySum / count,
                 test is null ? null : Evaluate(test));
             epochs.Add(result);
             onEpoch?.Invoke(result);
         }
         return epochs;
+    }
+
+    private void SaveCheckpoint(SamplerState sampler)
+    {
+        if (Options.CheckpointDirectory is { } directory)
+        {
+            Checkpoints.Write(directory, new Checkpoint(new TrainingPosition(Steps, sampler), _session.State(), _fingerprint, _configuration), Options.KeepCheckpoints);
+        }
     }
 
     /// <summary>Weights are checked once an epoch (a host copy); loss and penalty every step.</summary>

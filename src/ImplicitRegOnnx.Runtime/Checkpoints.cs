@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.Numpy;
+using ImplicitRegOnnx.Runtime.Data;
+
+namespace ImplicitRegOnnx.Runtime;
+
+/// <summary>A checkpoint cannot be used: damaged, written by something else, or for another configuration.</summary>
+public sealed class CheckpointException : OnnxFormatException
+{
+    public CheckpointException()
+    {
+    }
+
+    public CheckpointException(string message)
+        : base(message)
+    {
+    }
+
+    public CheckpointException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>Where a run stands: after <see cref="Step"/> steps, the sampler at <see cref="Sampler"/>.</summary>
+public sealed record TrainingPosition(long Step, SamplerState Sampler);
+
+/// <summary>One checkpoint: the position, the parameters and optimizer states, and the configuration fingerprint.</summary>
+public sealed record Checkpoint(TrainingPosition Position, IReadOnlyDictionary<string, Tensor> State, string Fingerprint, string Configuration);
+
+/// <summary>
+/// Checkpoint files: a zip holding checkpoint.json (format, step, sampler state, configuration and
+/// its fingerprint) and one .npy per parameter and state. Written to a temporary file, flushed to
+/// disk and renamed, so a run killed at any moment leaves only complete checkpoints; the newest K
+/// are kept.
+/// </summary>
+public static class Checkpoints
+{
+    public const string Format = "implicitreg-checkpoint/1";
+    private const string Prefix = "checkpoint-";
+    private const string Extension = ".ckpt";
+
+    /// <summary>SHA-256 of the configuration text (which includes the model's bytes' hash).</summary>
+    public static string Fingerprint(string configuration) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(configuration)));
+
+    public static string Write(string directory, Checkpoint checkpoint, int keep)
+    {
+        Directory.CreateDirectory(directory);
+        var name = Prefix + checkpoint.Position.Step.ToString("D10", CultureInfo.InvariantCulture) + Extension;
+        var path = Path.Combine(directory, name);
+        var temp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
+                {
+                    var meta = new Dictionary<string, object>
+                    {
+                        ["format"] = Format,
+                        ["step"] = checkpoint.Position.Step,
+                        ["sampler_seed"] = checkpoint.Position.Sampler.Seed.ToString(CultureInfo.InvariantCulture),
+                        ["sampler_epoch"] = checkpoint.Position.Sampler.Epoch,
+                        ["sampler_position"] = checkpoint.Position.Sampler.Position,
+                        ["fingerprint"] = checkpoint.Fingerprint,
+                        ["configuration"] = checkpoint.Configuration,
+                        ["tensors"] = checkpoint.State.Keys.ToArray(),
+                    };
+                    using (var entry = zip.CreateEntry("checkpoint.json", CompressionLevel.NoCompression).Open())
+                    {
+                        JsonSerializer.Serialize(entry, meta);
+                    }
+                    var index = 0;
+                    foreach (var tensor in checkpoint.State.Values)
+                    {
+                        using var entry = zip.CreateEntry($"t{index++}.npy", CompressionLevel.NoCompression).Open();
+                        NpyFormat.Write(entry, tensor);
+                    }
+                }
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+        foreach (var old in List(directory).SkipLast(Math.Max(keep, 1)))
+        {
+            File.Delete(old);
+        }
+        return path;
+    }
+
+    /// <summary>Checkpoint files of a directory, oldest first.</summary>
+    public static IReadOnlyList<string> List(string directory) =>
+        Directory.Exists(directory)
+            ? [.. Directory.EnumerateFiles(directory, Prefix + "*" + Extension).Order(StringComparer.Ordinal)]
+            : [];
+
+    public static Checkpoint Read(string path)
+    {
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var metaEntry = zip.GetEntry("checkpoint.json") ?? throw new CheckpointException($"{path}: not an implicitreg checkpoint (no checkpoint.json)");
+            using var metaStream = metaEntry.Open();
+            using var meta = JsonDocument.Parse(metaStream);
+            var root = meta.RootElement;
+            if (!root.TryGetProperty("format", out var format) || format.GetString() != Format)
+            {
+                throw new CheckpointException($"{path}: not an implicitreg checkpoint of format {Format}");
+            }
+            var names = root.GetProperty("tensors").EnumerateArray().Select(e => e.GetString()!).ToArray();
+            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            for (var i = 0; i < names.Length; i++)
+            {
+                var entry = zip.GetEntry($"t{i}.npy") ?? throw new CheckpointException($"{path}: tensor '{names[i]}' is missing");
+                using var stream = entry.Open();
+                state[names[i]] = NpyFormat.Read(stream, $"{path}:{names[i]}").WithName(names[i]);
+            }
+            var position = new TrainingPosition(root.GetProperty("step").GetInt64(), new SamplerState(
+                ulong.Parse(root.GetProperty("sampler_seed").GetString()!, CultureInfo.InvariantCulture),
+                root.GetProperty("sampler_epoch").GetInt64(),
+                root.GetProperty("sampler_position").GetInt32()));
+            return new Checkpoint(position, state, root.GetProperty("fingerprint").GetString()!, root.GetProperty("configuration").GetString()!);
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or IOException)
+        {
+            throw new CheckpointException($"{path}: damaged checkpoint ({e.Message.ReplaceLineEndings(" ")}); delete it to resume from an older one", e);
+        }
+    }
+
+    /// <summary>The newest checkpoint of a directory, or null when there is none.</summary>
+    public static Checkpoint? Newest(string directory)
+    {
+        var files = List(directory);
+        return files.Count == 0 ? null : Read(files[^1]);
+    }
+}
