@@ -69,3 +69,69 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("--data", Assert.Single(run.StderrLines), StringComparison.Ordinal);
     }
 }
+
+public sealed class TrainResumeTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private string[] Args(string dir, string export, params string[] extra) =>
+        ["train", "--epochs", "60", "--threads", "1", "--checkpoint-dir", _temp.File(dir), "--checkpoint-every", "10", "--export", _temp.File(export), .. extra];
+
+    private static byte[][] Weights(string path) =>
+        [.. Onnx.Model.Load(path).Graph.Initializers.Select(v => v.Initializer!.RawBytes.ToArray())];
+
+    /// <summary>A run killed with SIGKILL resumes from its last checkpoint and ends where an uninterrupted run ends.</summary>
+    [Fact]
+    public void AKilledRunResumesAndEndsBitIdentical()
+    {
+        Assert.Equal(0, CliRunner.Run(Args("straight", "straight.onnx")).ExitCode);
+
+        var cli = Path.Combine(AppContext.BaseDirectory, "implicitreg.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in Args("killed", "killed.onnx").Prepend(cli))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        bool killed;
+        using (var process = System.Diagnostics.Process.Start(start)!)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Checkpoints().Count < 2 && !process.HasExited && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(5);
+            }
+            killed = !process.HasExited;
+            if (killed)
+            {
+                process.Kill(entireProcessTree: true); // SIGKILL on Linux
+            }
+            process.WaitForExit();
+        }
+        Assert.True(killed, "the run ended before it could be killed");
+        Assert.NotEmpty(Checkpoints());
+
+        var resumed = CliRunner.Run([.. Args("killed", "killed.onnx"), "--resume", "--summary-json", _temp.File("s.json")]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(_temp.File("s.json")))!;
+        Assert.InRange((long)summary["resumed_from_step"]!, 1, (long)summary["steps"]! - 1);
+        Assert.All(Weights(_temp.File("straight.onnx")).Zip(Weights(_temp.File("killed.onnx"))), p => Assert.Equal(p.First, p.Second));
+    }
+
+    private IReadOnlyList<string> Checkpoints() =>
+        Directory.Exists(_temp.File("killed")) ? Directory.GetFiles(_temp.File("killed"), "checkpoint-*.ckpt") : [];
+
+    [Fact]
+    public void ResumeWithoutADirectoryAndForeignCheckpointsAreUsageErrors()
+    {
+        var run = CliRunner.Run("train", "--resume");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--checkpoint-dir", Assert.Single(run.StderrLines), StringComparison.Ordinal);
+
+        Assert.Equal(0, CliRunner.Run("train", "--epochs", "1", "--checkpoint-dir", _temp.File("c")).ExitCode);
+        var foreign = CliRunner.Run("train", "--epochs", "1", "--lr", "0.2", "--checkpoint-dir", _temp.File("c"), "--resume");
+        Assert.Equal(2, foreign.ExitCode);
+        Assert.Contains("another model or configuration", Assert.Single(foreign.StderrLines), StringComparison.Ordinal);
+    }
+}

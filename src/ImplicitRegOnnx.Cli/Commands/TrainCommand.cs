@@ -42,11 +42,15 @@ public static class TrainCommand
         var keepLast = new Option<bool>("--keep-last") { Description = "Keep the last incomplete batch of each epoch." };
         var export = new Option<string?>("--export") { Description = "Write the trained inference model here." };
         var metrics = new Option<string?>("--metrics") { Description = "Write one JSON line per step and per epoch here." };
+        var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "Write checkpoints here (every --checkpoint-every steps and at each epoch end)." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 };
+        var keepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "How many of the newest checkpoints to keep.", DefaultValueFactory = _ => 3 };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --checkpoint-dir (same options required)." };
         var summary = new Option<string?>("--summary-json") { Description = "Write a summary (test_accuracy, test_loss, train_loss, penalty, epochs_completed, steps, resumed_from_step, seconds, device)." };
 
         var command = new Command("train", "Train a model with the explicit implicit-regularization penalty (CPU).");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, testData, labelColumn, normalize, loss, epochs, batchSize, lr, schedule, coefficient, lambda, penalty, microbatches, optimizer, seed, threads, maxSteps, keepLast, export, metrics, summary })
+        foreach (var option in new Option[] { data, testData, labelColumn, normalize, loss, epochs, batchSize, lr, schedule, coefficient, lambda, penalty, microbatches, optimizer, seed, threads, maxSteps, keepLast, checkpointDir, checkpointEvery, keepCheckpoints, resume, export, metrics, summary })
         {
             command.Options.Add(option);
         }
@@ -127,7 +131,19 @@ public static class TrainCommand
                 Threads = parsed.GetValue(threads),
                 MaxSteps = parsed.GetValue(maxSteps),
                 KeepLast = parsed.GetValue(keepLast),
+                CheckpointDirectory = parsed.GetValue(checkpointDir),
+                CheckpointEvery = parsed.GetValue(checkpointEvery),
+                KeepCheckpoints = parsed.GetValue(keepCheckpoints),
+                Resume = parsed.GetValue(resume),
             };
+            if (options.Resume && options.CheckpointDirectory is null)
+            {
+                throw CliException.Usage("--resume needs --checkpoint-dir");
+            }
+            if (options.CheckpointEvery < 0 || options.KeepCheckpoints < 1)
+            {
+                throw CliException.Usage("--checkpoint-every must be at least 0 and --keep-checkpoints at least 1");
+            }
             return Execute(context, inference, modelPath ?? ModelFiles.DefaultModelName, train, test, options,
                 parsed.GetValue(export), parsed.GetValue(metrics), parsed.GetValue(summary));
         }));
@@ -208,7 +224,11 @@ public static class TrainCommand
         }
         catch (TrainingDivergedException e)
         {
-            throw CliException.Failed($"{modelName}: training diverged at {e.Message}", e);
+            throw CliException.Failed($"{modelName}: training diverged at {e.Message}" + (options.CheckpointDirectory is null ? "" : $"; the last good checkpoint is in {options.CheckpointDirectory}"), e);
+        }
+        if (trainer.ResumedFromStep > 0)
+        {
+            context.Out.WriteLine($"resumed from step {trainer.ResumedFromStep}");
         }
         if (exportPath is not null)
         {
@@ -227,7 +247,7 @@ public static class TrainCommand
                 ["penalty"] = last?.Penalty,
                 ["epochs_completed"] = epochs.Count,
                 ["steps"] = trainer.Steps,
-                ["resumed_from_step"] = 0,
+                ["resumed_from_step"] = trainer.ResumedFromStep,
                 ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
                 ["device"] = "cpu",
             };
