@@ -54,6 +54,9 @@ public sealed record TrainerOptions
 
     /// <summary>Continue from the newest checkpoint in <see cref="CheckpointDirectory"/>, if there is one.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>Where the steps run (auto: CUDA when it loads, else the CPU).</summary>
+    public Device Device { get; init; } = Device.Cpu;
 }
 
 /// <summary>What one step did.</summary>
@@ -103,8 +106,12 @@ public sealed class Trainer : IDisposable
         _inference = inference;
         _step = StepModelBuilder.Build(inference, options.Step);
         _eval = EvalModelBuilder.Build(inference, options.Step.Gradient);
-        using var sessionOptions = StepSession.DefaultOptions(options.Threads);
-        _session = new StepSession(_step, sessionOptions);
+        var (sessionOptions, chosen) = Devices.Create(options.Device, options.Threads);
+        using (sessionOptions)
+        {
+            _session = new StepSession(_step, sessionOptions);
+        }
+        DeviceDescription = chosen;
         var inputs = inference.Graph.RequiredInputs.ToList();
         if (inputs.Count != 1)
         {
@@ -137,6 +144,9 @@ public sealed class Trainer : IDisposable
             FormattableString.Invariant($"batch {o.BatchSize} keep-last {o.KeepLast} seed {o.Seed}"),
         });
     }
+
+    /// <summary>The device the steps run on, e.g. "cpu" or "cuda:0" (auto says why it fell back).</summary>
+    public string DeviceDescription { get; }
 
     /// <summary>The step a resumed run started from (0 for a fresh run).</summary>
     public long ResumedFromStep { get; private set; }

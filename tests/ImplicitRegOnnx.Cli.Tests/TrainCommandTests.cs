@@ -135,3 +135,31 @@ public sealed class TrainResumeTests : IDisposable
         Assert.Contains("another model or configuration", Assert.Single(foreign.StderrLines), StringComparison.Ordinal);
     }
 }
+
+public class TrainDeviceTests
+{
+    [Fact]
+    public void ExplicitCudaFailsCleanlyWhereItCannotLoad()
+    {
+        var cudaWorks = Runtime.Devices.TryCuda(0) is null;
+        var run = CliRunner.Run("train", "--device", "cuda", "--epochs", "1");
+        if (cudaWorks)
+        {
+            Assert.Equal(0, run.ExitCode);
+            Assert.Contains("device cuda:0", run.Stdout, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(2, run.ExitCode);
+            Assert.Contains("CUDA execution provider cannot be used", Assert.Single(run.StderrLines), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void AutoSaysWhichDeviceItChose()
+    {
+        var run = CliRunner.Run("train", "--device", "auto", "--epochs", "1");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches("device (cpu|cuda:0)", run.Stdout);
+    }
+}

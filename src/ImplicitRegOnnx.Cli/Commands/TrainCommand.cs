@@ -42,6 +42,7 @@ public static class TrainCommand
         var keepLast = new Option<bool>("--keep-last") { Description = "Keep the last incomplete batch of each epoch." };
         var export = new Option<string?>("--export") { Description = "Write the trained inference model here." };
         var metrics = new Option<string?>("--metrics") { Description = "Write one JSON line per step and per epoch here." };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda[:N] (auto: CUDA when its provider loads, else the CPU).", DefaultValueFactory = _ => "auto" };
         var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "Write checkpoints here (every --checkpoint-every steps and at each epoch end)." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 };
         var keepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "How many of the newest checkpoints to keep.", DefaultValueFactory = _ => 3 };
@@ -50,7 +51,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model with the explicit implicit-regularization penalty (CPU).");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, testData, labelColumn, normalize, loss, epochs, batchSize, lr, schedule, coefficient, lambda, penalty, microbatches, optimizer, seed, threads, maxSteps, keepLast, checkpointDir, checkpointEvery, keepCheckpoints, resume, export, metrics, summary })
+        foreach (var option in new Option[] { data, testData, labelColumn, normalize, loss, epochs, batchSize, lr, schedule, coefficient, lambda, penalty, microbatches, optimizer, seed, threads, maxSteps, keepLast, device, checkpointDir, checkpointEvery, keepCheckpoints, resume, export, metrics, summary })
         {
             command.Options.Add(option);
         }
@@ -135,6 +136,9 @@ public static class TrainCommand
                 CheckpointEvery = parsed.GetValue(checkpointEvery),
                 KeepCheckpoints = parsed.GetValue(keepCheckpoints),
                 Resume = parsed.GetValue(resume),
+                Device = Device.TryParse(parsed.GetValue(device)!, out var chosenDevice)
+                    ? chosenDevice
+                    : throw CliException.Usage($"--device {parsed.GetValue(device)}: use auto, cpu, cuda or cuda:N"),
             };
             if (options.Resume && options.CheckpointDirectory is null)
             {
@@ -190,10 +194,14 @@ public static class TrainCommand
         {
             throw CliException.Usage($"{modelName}: {e.Message}", e);
         }
+        catch (DeviceUnavailableException e)
+        {
+            throw CliException.Usage(e.Message, e);
+        }
         using var _ = trainer;
         using var metrics = metricsPath is null ? null : new StreamWriter(metricsPath);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training {modelName}: {train.Count} examples, batch {options.BatchSize}, lr {options.LearningRate:g4}, {Describe(options)}, device cpu"));
+            $"training {modelName}: {train.Count} examples, batch {options.BatchSize}, lr {options.LearningRate:g4}, {Describe(options)}, device {trainer.DeviceDescription}"));
         IReadOnlyList<EpochEvent> epochs;
         try
         {
@@ -249,7 +257,7 @@ public static class TrainCommand
                 ["steps"] = trainer.Steps,
                 ["resumed_from_step"] = trainer.ResumedFromStep,
                 ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
-                ["device"] = "cpu",
+                ["device"] = trainer.DeviceDescription.Split(' ')[0],
             };
             File.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, Indented) + "\n");
         }

@@ -1,0 +1,126 @@
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+
+namespace ImplicitRegOnnx.Runtime;
+
+public enum DeviceKind
+{
+    /// <summary>CUDA when its execution provider loads, else the CPU.</summary>
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+/// <summary>An explicitly requested device cannot be used; the message says why (e.g. missing CUDA libraries).</summary>
+public sealed class DeviceUnavailableException : Exception
+{
+    public DeviceUnavailableException()
+    {
+    }
+
+    public DeviceUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public DeviceUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A device choice as given on the command line: auto, cpu, cuda or cuda:N.</summary>
+public sealed record Device(DeviceKind Kind, int Index = 0)
+{
+    public static Device Cpu { get; } = new(DeviceKind.Cpu);
+
+    public static bool TryParse(string text, out Device device)
+    {
+        device = Cpu;
+        switch (text)
+        {
+            case "auto":
+                device = new Device(DeviceKind.Auto);
+                return true;
+            case "cpu":
+                return true;
+            case "cuda":
+                device = new Device(DeviceKind.Cuda);
+                return true;
+        }
+        if (text.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(text.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+        {
+            device = new Device(DeviceKind.Cuda, index);
+            return true;
+        }
+        return false;
+    }
+
+    public override string ToString() => Kind switch
+    {
+        DeviceKind.Cuda => $"cuda:{Index}",
+        DeviceKind.Cpu => "cpu",
+        _ => "auto",
+    };
+}
+
+/// <summary>
+/// Session options for a device. ONNX Runtime may list CUDA among its providers even where it cannot
+/// run (CPU-only package, no GPU, missing CUDA or cuDNN libraries), so CUDA is detected by trying: the
+/// provider is appended and a tiny session is created with it.
+/// </summary>
+public static class Devices
+{
+    /// <summary>Options for the device and the device actually chosen, with a one-line description.</summary>
+    public static (SessionOptions Options, string Chosen) Create(Device device, int threads)
+    {
+        if (device.Kind == DeviceKind.Cpu)
+        {
+            return (StepSession.DefaultOptions(threads), "cpu");
+        }
+        var reason = TryCuda(device.Index);
+        if (reason is null)
+        {
+            var options = StepSession.DefaultOptions(threads);
+            options.AppendExecutionProvider_CUDA(device.Index);
+            return (options, $"cuda:{device.Index}");
+        }
+        if (device.Kind == DeviceKind.Cuda)
+        {
+            throw new DeviceUnavailableException($"--device {device}: the CUDA execution provider cannot be used ({reason}); build with -p:OnnxRuntimeFlavor=Gpu on a machine with CUDA 13 and cuDNN 9, or use --device cpu");
+        }
+        return (StepSession.DefaultOptions(threads), $"cpu (CUDA unavailable: {reason})");
+    }
+
+    /// <summary>Null when CUDA works, else why not.</summary>
+    public static string? TryCuda(int index)
+    {
+        try
+        {
+            using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+            options.AppendExecutionProvider_CUDA(index);
+            using var session = new InferenceSession(TinyModel, options);
+            return null;
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or InvalidOperationException)
+        {
+            var line = e.Message.ReplaceLineEndings(" ").Trim();
+            return line.Length > 300 ? line[..300] + "..." : line;
+        }
+    }
+
+    /// <summary>A one-node model (Identity on a float scalar) to create a probe session.</summary>
+    private static byte[] TinyModel { get; } = BuildTinyModel();
+
+    private static byte[] BuildTinyModel()
+    {
+        var graph = new Onnx.Graph("probe");
+        var x = graph.AddInput("x", new Onnx.TensorType(Onnx.ElementType.Float, Onnx.Shape.Scalar));
+        var node = graph.Append(new Onnx.Node("", "Identity", [x], ["y"]));
+        node.Output.Type = x.Type;
+        graph.Outputs.Add(node.Output);
+        var model = new Onnx.Model(graph) { IrVersion = 8 };
+        model.Opsets.Add(new Onnx.OpsetId("", 17));
+        return model.ToBytes();
+    }
+}
