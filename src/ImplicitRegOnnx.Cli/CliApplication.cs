@@ -24,6 +24,7 @@ public static class CliApplication
         root.Subcommands.Add(RewriteCommand.Create(context));
         root.Subcommands.Add(ExportCommand.Create(context));
         root.Subcommands.Add(TrainCommand.Create(context));
+        root.Subcommands.Add(BenchCommand.Create(context));
         return root;
     }
 

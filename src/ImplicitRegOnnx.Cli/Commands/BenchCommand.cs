@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ImplicitRegOnnx.Autodiff;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime;
+using ImplicitRegOnnx.Runtime.Verification;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Cli.Commands;
+
+/// <summary>
+/// <c>implicitreg bench MODEL --loss L --batch B --penalty P</c>: times whole training steps (forward,
+/// loss, penalty, gradient, update) after warm-up on random data of the model's input shape, and
+/// reports the median and spread of the step time, the build time, node counts and peak memory.
+/// </summary>
+public static class BenchCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create(CommandContext context)
+    {
+        var model = new Argument<string>("MODEL") { Description = "The .onnx inference model." };
+        var loss = new Option<string>("--loss") { Description = $"{string.Join(", ", Losses.Names)}.", DefaultValueFactory = _ => "cross-entropy" };
+        var batch = new Option<int>("--batch") { Description = "Examples per step (also the size of every symbolic dimension).", DefaultValueFactory = _ => 128 };
+        var penalty = new Option<string>("--penalty") { Description = "none, exact or finite-difference.", DefaultValueFactory = _ => "exact" };
+        var microbatches = new Option<int>("--microbatches") { Description = "n microbatches of the penalty.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads (0: its default).", DefaultValueFactory = _ => 0 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (after 3 warm-up steps).", DefaultValueFactory = _ => 10 };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
+        var json = new Option<bool>("--json") { Description = "Print JSON (median_step_s, p10_step_s, p90_step_s, build_s, ...)." };
+        var command = new Command("bench", "Time whole training steps of a model.");
+        command.Arguments.Add(model);
+        foreach (var option in new Option[] { loss, batch, penalty, microbatches, threads, steps, device, json })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        {
+            var lossName = parsed.GetValue(loss)!;
+            if (!Losses.TryParse(lossName, out var lossKind))
+            {
+                throw CliException.Usage($"--loss {lossName}: use one of {string.Join(", ", Losses.Names)}");
+            }
+            var mode = parsed.GetValue(penalty) switch
+            {
+                "none" => PenaltyMode.None,
+                "exact" => PenaltyMode.Exact,
+                "finite-difference" => PenaltyMode.FiniteDifference,
+                var other => throw CliException.Usage($"--penalty {other}: use none, exact or finite-difference"),
+            };
+            var batchSize = parsed.GetValue(batch);
+            var stepCount = parsed.GetValue(steps);
+            if (batchSize < 1 || stepCount < 1 || parsed.GetValue(microbatches) < 1 || batchSize % parsed.GetValue(microbatches) != 0)
+            {
+                throw CliException.Usage("--batch, --steps and --microbatches must be at least 1, and --batch divisible by --microbatches");
+            }
+            if (!Device.TryParse(parsed.GetValue(device)!, out var chosen))
+            {
+                throw CliException.Usage($"--device {parsed.GetValue(device)}: use auto, cpu, cuda or cuda:N");
+            }
+            var options = new StepModelOptions
+            {
+                Gradient = new GradientModelOptions
+                {
+                    Loss = lossKind,
+                    Penalty = new PenaltyOptions { Mode = mode, Coefficient = mode == PenaltyMode.None ? 0 : 0.025, Microbatches = parsed.GetValue(microbatches) },
+                },
+            };
+            return Execute(context, parsed.GetRequiredValue(model), options, batchSize, stepCount, parsed.GetValue(threads), chosen, parsed.GetValue(json));
+        }));
+        return command;
+    }
+
+    public static int Execute(CommandContext context, string modelPath, StepModelOptions options, int batch, int steps, int threads, Device device, bool json)
+    {
+        var inference = ModelFiles.Load(modelPath, context);
+        var watch = Stopwatch.StartNew();
+        StepModel step;
+        try
+        {
+            step = StepModelBuilder.Build(inference, options);
+        }
+        catch (Exception e) when (e is TrainingSetupException or GradientException)
+        {
+            throw CliException.Usage($"{modelPath}: {e.Message}", e);
+        }
+        var buildSeconds = watch.Elapsed.TotalSeconds;
+
+        var feeds = BatchFor(inference, step, options.Gradient.Loss, batch);
+        SessionOptions(device, threads, out var sessionOptions, out var chosen);
+        using var session = new StepSession(step, sessionOptions);
+        sessionOptions.Dispose();
+        for (var i = 0; i < 3; i++)
+        {
+            session.Step(feeds, 0.001f);
+        }
+        var times = new double[steps];
+        for (var i = 0; i < steps; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            session.Step(feeds, 0.001f);
+            times[i] = Stopwatch.GetElapsedTime(t).TotalSeconds;
+        }
+        Array.Sort(times);
+        double Quantile(double q) => times[(int)Math.Round(q * (times.Length - 1))];
+        using var process = Process.GetCurrentProcess();
+        var report = new Dictionary<string, object>
+        {
+            ["model"] = modelPath,
+            ["penalty"] = options.Gradient.Penalty.Mode switch { PenaltyMode.Exact => "exact", PenaltyMode.FiniteDifference => "finite-difference", _ => "none" },
+            ["batch"] = batch,
+            ["threads"] = threads,
+            ["device"] = chosen,
+            ["steps"] = steps,
+            ["median_step_s"] = Quantile(0.5),
+            ["p10_step_s"] = Quantile(0.1),
+            ["p90_step_s"] = Quantile(0.9),
+            ["build_s"] = Math.Round(buildSeconds, 4),
+            ["forward_nodes"] = step.ForwardNodes,
+            ["step_nodes"] = step.StepNodes,
+            ["peak_memory_mb"] = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
+        };
+        context.Out.Write(json
+            ? JsonSerializer.Serialize(report, Indented) + "\n"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{modelPath}: {report["penalty"]} penalty, batch {batch}, {chosen}: median step {Quantile(0.5) * 1000:0.0} ms (p10 {Quantile(0.1) * 1000:0.0}, p90 {Quantile(0.9) * 1000:0.0}), build {buildSeconds:0.00} s, {step.ForwardNodes} -> {step.StepNodes} nodes, peak memory {report["peak_memory_mb"]} MB\n"));
+        return ExitCodes.Ok;
+    }
+
+    private static void SessionOptions(Device device, int threads, out Microsoft.ML.OnnxRuntime.SessionOptions options, out string chosen)
+    {
+        try
+        {
+            (options, chosen) = Devices.Create(device, threads);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            throw CliException.Usage(e.Message, e);
+        }
+    }
+
+    /// <summary>Random inputs of the model's shape (symbolic dims = the batch) and labels for the loss.</summary>
+    private static Dictionary<string, Tensor> BatchFor(Model inference, StepModel step, LossKind loss, int batch)
+    {
+        var random = new Random(1);
+        var feeds = RandomFeeds.Create(inference, new FeedOptions { DefaultDim = batch, Seed = 1 })
+            .ToDictionary(t => t.Name, t => t, StringComparer.Ordinal);
+        var target = step.Model.Graph.Inputs.First(v => v.Name == GradientModelBuilder.Target);
+        var output = inference.Graph.Outputs[0].Shape;
+        var dims = target.Shape?.Select(d => d.Value ?? batch).ToArray() ?? [batch];
+        var count = dims.Aggregate(1L, (a, b) => a * b);
+        if (loss.TargetIsClassIndex())
+        {
+            var classes = output is { Rank: >= 2 } && output[1].Value is { } c ? c : 2;
+            feeds[target.Name] = Tensor.FromArray(Enumerable.Range(0, (int)count).Select(_ => (long)random.Next((int)classes)).ToArray(), dims, target.Name);
+        }
+        else
+        {
+            feeds[target.Name] = Tensor.FromArray(Enumerable.Range(0, (int)count).Select(_ => (float)random.NextDouble()).ToArray(), dims, target.Name);
+        }
+        return feeds;
+    }
+}
