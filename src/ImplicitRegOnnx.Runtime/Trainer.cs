@@ -257,44 +257,14 @@ public sealed class Trainer : IDisposable
     /// <summary>Mean loss, and accuracy when the labels are classes, with the current weights.</summary>
     public Evaluation Evaluate(Dataset data, int batchSize = 256)
     {
-        data = data.ReshapeForInput(_inputDims);
         var state = _session.State();
         var parameters = _step.Parameters.Select(p => state[p].WithName(p)).ToList();
-        using var runner = ModelRunner.FromBytes(_eval.ToBytes());
-        double lossSum = 0;
-        long correct = 0;
-        for (var start = 0; start < data.Count; start += batchSize)
+        var evaluation = ModelEvaluation.Run(_eval, _input, _inputDims, _outputName, data, parameters, batchSize);
+        if (!double.IsFinite(evaluation.Loss))
         {
-            var n = Math.Min(batchSize, data.Count - start);
-            var (features, labels) = data.GetRange(start, n);
-            var outputs = runner.Run([features.WithName(_input), labels.WithName(GradientModelBuilder.Target), .. parameters])
-                .ToDictionary(o => o.Name, o => o.Tensor!, StringComparer.Ordinal);
-            var loss = outputs["loss"].ToDoubles()[0];
-            if (!double.IsFinite(loss))
-            {
-                throw new TrainingDivergedException($"after step {Steps}: the evaluation loss is not finite; lower the learning rate or λ");
-            }
-            lossSum += loss * n;
-            if (data.HasClassLabels && outputs.TryGetValue(_outputName, out var scores) && scores.Dims.Length == 2)
-            {
-                var s = scores.ToDoubles();
-                var y = labels.ToInt64s();
-                var classes = (int)scores.Dims[1];
-                for (var i = 0; i < n; i++)
-                {
-                    var best = 0;
-                    for (var k = 1; k < classes; k++)
-                    {
-                        if (s[(i * classes) + k] > s[(i * classes) + best])
-                        {
-                            best = k;
-                        }
-                    }
-                    correct += best == y[i] ? 1 : 0;
-                }
-            }
+            throw new TrainingDivergedException($"after step {Steps}: the evaluation loss is not finite; lower the learning rate or λ");
         }
-        return new Evaluation(lossSum / data.Count, data.HasClassLabels ? (double)correct / data.Count : null, data.Count);
+        return evaluation;
     }
 
     /// <summary>The inference model with the current weights.</summary>

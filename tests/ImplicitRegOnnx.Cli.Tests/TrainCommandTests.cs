@@ -163,3 +163,24 @@ public class TrainDeviceTests
         Assert.Matches("device (cpu|cuda:0)", run.Stdout);
     }
 }
+
+public sealed class EvalCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void EvaluatesATrainedModelOnData()
+    {
+        var trained = _temp.File("t.onnx");
+        Assert.Equal(0, CliRunner.Run("train", "--epochs", "10", "--export", trained).ExitCode);
+        var untrained = CliRunner.Run("eval", TestPaths.Model("mlp_tanh.onnx"), "--data", TestPaths.Model("data/digits.csv.gz"), "--normalize", "scale:16");
+        var run = CliRunner.Run("eval", trained, "--data", TestPaths.Model("data/digits.csv.gz"), "--normalize", "scale:16");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        static double Accuracy(string text) => double.Parse(System.Text.RegularExpressions.Regex.Match(text, @"accuracy ([0-9.]+)%").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("1797 examples", run.Stdout, StringComparison.Ordinal);
+        Assert.True(Accuracy(run.Stdout) > 90, run.Stdout);
+        Assert.True(Accuracy(untrained.Stdout) < 50, untrained.Stdout);
+    }
+}

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Globalization;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime;
+using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Cli.Commands;
+
+/// <summary><c>implicitreg eval MODEL --data D</c>: loss (and accuracy, for class labels) of a model on a data set.</summary>
+public static class EvalCommand
+{
+    public static Command Create(CommandContext context)
+    {
+        var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (default: the embedded default model on the embedded digits test split).", Arity = ArgumentArity.ZeroOrOne };
+        var data = new Option<string?>("--data") { Description = "Data: .npz/.npy (x, y), CSV (label column last, or --label-column), IDX." };
+        var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index)." };
+        var loss = new Option<string?>("--loss") { Description = "Loss (default: cross-entropy for class labels, mse otherwise)." };
+        var normalize = new Option<string>("--normalize") { Description = "none, scale, scale:D, standardize or minmax (as used in training).", DefaultValueFactory = _ => "none" };
+        var command = new Command("eval", "Evaluate a model's loss and accuracy on data.");
+        command.Arguments.Add(model);
+        command.Options.Add(data);
+        command.Options.Add(labelColumn);
+        command.Options.Add(loss);
+        command.Options.Add(normalize);
+        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        {
+            var modelPath = parsed.GetValue(model);
+            var dataPath = parsed.GetValue(data);
+            if (modelPath is not null && dataPath is null)
+            {
+                throw CliException.Usage("--data is required with a MODEL");
+            }
+            var inference = modelPath is null ? ModelFiles.LoadDefault() : ModelFiles.Load(modelPath, context);
+            Dataset dataset;
+            try
+            {
+                if (dataPath is null)
+                {
+                    using var stream = typeof(EvalCommand).Assembly.GetManifestResourceStream("ImplicitRegOnnx.Cli.Digits.csv.gz")!;
+                    dataset = DigitsData.Load(stream, "embedded digits data").Test;
+                }
+                else
+                {
+                    dataset = DataLoader.Load(dataPath, new DataLoadOptions { LabelColumn = parsed.GetValue(labelColumn) });
+                    dataset = Normalization.Parse(parsed.GetValue(normalize)!, dataset).Apply(dataset);
+                }
+            }
+            catch (OnnxFormatException e)
+            {
+                throw CliException.Usage(e.Message, e);
+            }
+            catch (ArgumentException e)
+            {
+                throw CliException.Usage($"--normalize: {e.Message}", e);
+            }
+            var lossName = parsed.GetValue(loss) ?? (dataset.HasClassLabels ? "cross-entropy" : "mse");
+            if (!Losses.TryParse(lossName, out var kind))
+            {
+                throw CliException.Usage($"--loss {lossName}: use one of {string.Join(", ", Losses.Names)}");
+            }
+            Evaluation result;
+            try
+            {
+                result = ModelEvaluation.Run(inference, dataset, new GradientModelOptions { Loss = kind, Penalty = new PenaltyOptions { Mode = PenaltyMode.None } });
+            }
+            catch (TrainingSetupException e)
+            {
+                throw CliException.Usage($"{modelPath ?? ModelFiles.DefaultModelName}: {e.Message}", e);
+            }
+            var line = string.Create(CultureInfo.InvariantCulture, $"{result.Examples} examples  loss {result.Loss:0.0000}");
+            if (result.Accuracy is { } a)
+            {
+                line += string.Create(CultureInfo.InvariantCulture, $"  accuracy {a * 100:0.00}%");
+            }
+            context.Out.WriteLine(line);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}
