@@ -205,30 +205,22 @@ public static class TrainCommand
         IReadOnlyList<EpochEvent> epochs;
         try
         {
-            epochs = trainer.Fit(train, test,
-                onStep: e => metrics?.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            void OnStep(StepEvent e) => metrics?.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["step"] = e.Step, ["epoch"] = e.Epoch, ["lr"] = e.LearningRate, ["loss"] = e.Metrics.Loss, ["penalty"] = e.Metrics.Penalty,
+            }));
+            void OnEpoch(EpochEvent e, Action<string> print)
+            {
+                print(EpochLine(e, options.Epochs));
+                metrics?.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
-                    ["step"] = e.Step, ["epoch"] = e.Epoch, ["lr"] = e.LearningRate, ["loss"] = e.Metrics.Loss, ["penalty"] = e.Metrics.Penalty,
-                })),
-                onEpoch: e =>
-                {
-                    var line = string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {e.Epoch + 1}/{options.Epochs}  step {e.Steps}  loss {e.TrainLoss:0.0000}  penalty {e.Penalty:0.0000}");
-                    if (e.Test is { } t)
-                    {
-                        line += string.Create(CultureInfo.InvariantCulture, $"  test loss {t.Loss:0.0000}");
-                        if (t.Accuracy is { } a)
-                        {
-                            line += string.Create(CultureInfo.InvariantCulture, $"  test accuracy {a * 100:0.00}%");
-                        }
-                    }
-                    context.Out.WriteLine(line);
-                    metrics?.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
-                    {
-                        ["epoch"] = e.Epoch, ["steps"] = e.Steps, ["train_loss"] = e.TrainLoss, ["penalty"] = e.Penalty,
-                        ["test_loss"] = e.Test?.Loss, ["test_accuracy"] = e.Test?.Accuracy,
-                    }));
-                });
+                    ["epoch"] = e.Epoch, ["steps"] = e.Steps, ["train_loss"] = e.TrainLoss, ["penalty"] = e.Penalty,
+                    ["test_loss"] = e.Test?.Loss, ["test_accuracy"] = e.Test?.Accuracy,
+                }));
+            }
+            epochs = ProgressDisplay.IsInteractive(context)
+                ? ProgressDisplay.Run(trainer, train, test, options, OnStep, OnEpoch)
+                : trainer.Fit(train, test, OnStep, e => OnEpoch(e, context.Out.WriteLine));
         }
         catch (TrainingDivergedException e)
         {
@@ -263,6 +255,21 @@ public static class TrainCommand
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done: {trainer.Steps} steps in {watch.Elapsed.TotalSeconds:0.0} s"));
         return ExitCodes.Ok;
+    }
+
+    private static string EpochLine(EpochEvent e, int epochs)
+    {
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"epoch {e.Epoch + 1}/{epochs}  step {e.Steps}  loss {e.TrainLoss:0.0000}  penalty {e.Penalty:0.0000}");
+        if (e.Test is { } t)
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $"  test loss {t.Loss:0.0000}");
+            if (t.Accuracy is { } a)
+            {
+                line += string.Create(CultureInfo.InvariantCulture, $"  test accuracy {a * 100:0.00}%");
+            }
+        }
+        return line;
     }
 
     private static string Describe(TrainerOptions options)
