@@ -21,17 +21,23 @@ public static class GradCommand
         var model = new Argument<string>("MODEL") { Description = "Path of the .onnx inference model." };
         var data = new Option<string>("--data") { Description = "BATCH.npz: one array per model input, named as the input, plus 'target'.", Required = true };
         var gradientOptions = new GradientOptionSet(withLossOutput: false);
+        var device = new Option<string>("--device") { Description = "cpu (default), auto or cuda[:N].", DefaultValueFactory = _ => "cpu" };
         var result = new Option<string>("--out") { Description = "RESULT.npz: loss, penalty, objective, grad/<param>, objective_grad/<param>.", Required = true };
 
         var command = new Command("grad", "Compute the loss, the minibatch-gradient penalty and the gradients of one batch.");
         command.Arguments.Add(model);
         command.Options.Add(data);
         gradientOptions.AddTo(command);
+        command.Options.Add(device);
         command.Options.Add(result);
         command.SetAction(parsed => ErrorHandling.Guard(context, () =>
         {
             var (options, _) = gradientOptions.Parse(parsed);
-            return Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(data), parsed.GetRequiredValue(result), options);
+            if (!Device.TryParse(parsed.GetValue(device)!, out var chosen))
+            {
+                throw CliException.Usage($"--device {parsed.GetValue(device)}: use cpu, auto, cuda or cuda:N");
+            }
+            return Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(data), parsed.GetRequiredValue(result), options, chosen);
         }));
         return command;
     }
@@ -43,7 +49,7 @@ public static class GradCommand
         _ => "no",
     };
 
-    public static int Execute(CommandContext context, string modelPath, string dataPath, string resultPath, GradientModelOptions options)
+    public static int Execute(CommandContext context, string modelPath, string dataPath, string resultPath, GradientModelOptions options, Device? device = null)
     {
         var inference = ModelFiles.Load(modelPath, context);
         var batch = ModelFiles.ReadNpz(dataPath, "batch");
@@ -65,7 +71,7 @@ public static class GradCommand
         IReadOnlyDictionary<string, Tensor> outputs;
         try
         {
-            outputs = GradientEvaluator.Evaluate(gradient, batch, options.Penalty.Microbatches, dataPath);
+            outputs = GradientEvaluator.Evaluate(gradient, batch, options.Penalty.Microbatches, dataPath, device);
         }
         catch (TrainingSetupException e)
         {
@@ -74,6 +80,10 @@ public static class GradCommand
         catch (ModelRunException e)
         {
             throw CliException.Failed($"{modelPath}: {e.Message}", e);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            throw CliException.Usage(e.Message, e);
         }
         var results = new List<KeyValuePair<string, Tensor>>();
         foreach (var (name, tensor) in outputs)

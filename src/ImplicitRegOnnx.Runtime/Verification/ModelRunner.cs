@@ -49,6 +49,19 @@ public sealed class ModelRunner : IDisposable
     public static ModelRunner FromBytes(byte[] model, GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_DISABLE_ALL) =>
         Create(options => new InferenceSession(model, options), optimization);
 
+    /// <summary>Loads a serialized model with the caller's session options (e.g. an execution provider).</summary>
+    public static ModelRunner FromBytes(byte[] model, SessionOptions options)
+    {
+        try
+        {
+            return new ModelRunner(new InferenceSession(model, options));
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelRunException("ONNX Runtime cannot load the model: " + OneLine(e.Message), e);
+        }
+    }
+
     private static ModelRunner Create(Func<SessionOptions, InferenceSession> open, GraphOptimizationLevel optimization)
     {
         using var options = new SessionOptions
