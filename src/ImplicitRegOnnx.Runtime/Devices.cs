@@ -87,7 +87,7 @@ public static class Devices
         }
         if (device.Kind == DeviceKind.Cuda)
         {
-            throw new DeviceUnavailableException($"--device {device}: the CUDA execution provider cannot be used ({reason}); build with -p:OnnxRuntimeFlavor=Gpu on a machine with CUDA 13 and cuDNN 9, or use --device cpu");
+            throw new DeviceUnavailableException($"--device {device}: the CUDA execution provider cannot be used ({reason}); it needs the GPU build (-p:OnnxRuntimeFlavor=Gpu) with CUDA 13 and cuDNN 9 libraries on the library path, or use --device cpu");
         }
         return (StepSession.DefaultOptions(threads), $"cpu (CUDA unavailable: {reason})");
     }
