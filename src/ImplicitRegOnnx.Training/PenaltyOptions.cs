@@ -13,6 +13,29 @@ public enum PenaltyMode
     FiniteDifference,
 }
 
+/// <summary>Names of penalty modes as the command line and metadata write them.</summary>
+public static class PenaltyModes
+{
+    public static string Name(this PenaltyMode mode) => mode switch
+    {
+        PenaltyMode.Exact => "exact",
+        PenaltyMode.FiniteDifference => "finite-difference",
+        _ => "none",
+    };
+
+    public static bool TryParse(string name, out PenaltyMode mode)
+    {
+        (var ok, mode) = name switch
+        {
+            "exact" => (true, PenaltyMode.Exact),
+            "finite-difference" or "fd" => (true, PenaltyMode.FiniteDifference),
+            "none" => (true, PenaltyMode.None),
+            _ => (false, PenaltyMode.None),
+        };
+        return ok;
+    }
+}
+
 /// <summary>
 /// The explicit regularizer (design.md §1; Smith et al., ICLR 2021): R = (1/n) Σ_j ||∇C_j||² over
 /// n consecutive equal microbatches, objective = C + c·R. The coefficient c is λ/4.

@@ -120,7 +120,7 @@ public static class StepModelBuilder
         {
             ("implicitreg.version", ToolkitVersion),
             ("implicitreg.loss", gradient.LossOutput is null ? gradient.Loss.Name() : "output:" + gradient.LossOutput),
-            ("implicitreg.penalty", gradient.Penalty.Mode switch { PenaltyMode.Exact => "exact", PenaltyMode.FiniteDifference => "finite-difference", _ => "none" }),
+            ("implicitreg.penalty", gradient.Penalty.Mode.Name()),
             ("implicitreg.coefficient", F(gradient.Penalty.Coefficient)),
             ("implicitreg.microbatches", gradient.Penalty.Microbatches.ToString(CultureInfo.InvariantCulture)),
             ("implicitreg.optimizer", OptimizerOptions.Names[(int)optimizer.Kind]),

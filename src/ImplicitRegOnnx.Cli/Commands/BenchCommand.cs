@@ -43,13 +43,7 @@ public static class BenchCommand
             {
                 throw CliException.Usage($"--loss {lossName}: use one of {string.Join(", ", Losses.Names)}");
             }
-            var mode = parsed.GetValue(penalty) switch
-            {
-                "none" => PenaltyMode.None,
-                "exact" => PenaltyMode.Exact,
-                "finite-difference" => PenaltyMode.FiniteDifference,
-                var other => throw CliException.Usage($"--penalty {other}: use none, exact or finite-difference"),
-            };
+            var mode = GradientOptionSet.ParseMode(parsed.GetValue(penalty)!);
             var batchSize = parsed.GetValue(batch);
             var stepCount = parsed.GetValue(steps);
             if (batchSize < 1 || stepCount < 1 || parsed.GetValue(microbatches) < 1 || batchSize % parsed.GetValue(microbatches) != 0)
@@ -109,7 +103,7 @@ public static class BenchCommand
         var report = new Dictionary<string, object>
         {
             ["model"] = modelPath,
-            ["penalty"] = options.Gradient.Penalty.Mode switch { PenaltyMode.Exact => "exact", PenaltyMode.FiniteDifference => "finite-difference", _ => "none" },
+            ["penalty"] = options.Gradient.Penalty.Mode.Name(),
             ["batch"] = batch,
             ["threads"] = threads,
             ["device"] = chosen,

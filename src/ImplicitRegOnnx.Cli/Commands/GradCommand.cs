@@ -42,13 +42,6 @@ public static class GradCommand
         return command;
     }
 
-    private static string ModeName(PenaltyMode mode) => mode switch
-    {
-        PenaltyMode.Exact => "exact",
-        PenaltyMode.FiniteDifference => "finite-difference",
-        _ => "no",
-    };
-
     public static int Execute(CommandContext context, string modelPath, string dataPath, string resultPath, GradientModelOptions options, Device? device = null)
     {
         var inference = ModelFiles.Load(modelPath, context);
@@ -106,7 +99,7 @@ public static class GradCommand
             throw CliException.Usage($"{resultPath}: cannot write the result ({ErrorHandling.OneLine(e.Message)})", e);
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"loss {scalars["loss"]:g8}  penalty {scalars["penalty"]:g8}  objective {scalars["objective"]:g8}  ({gradient.Parameters.Count} parameters, {ModeName(options.Penalty.Mode)} penalty, n = {options.Penalty.Microbatches}, graph built in {buildSeconds:0.00} s)"));
+            $"loss {scalars["loss"]:g8}  penalty {scalars["penalty"]:g8}  objective {scalars["objective"]:g8}  ({gradient.Parameters.Count} parameters, {(options.Penalty.Mode == PenaltyMode.None ? "no" : options.Penalty.Mode.Name())} penalty, n = {options.Penalty.Microbatches}, graph built in {buildSeconds:0.00} s)"));
         context.Out.WriteLine($"wrote {resultPath}");
         return ExitCodes.Ok;
     }

@@ -40,13 +40,7 @@ public sealed class GradientOptionSet
     /// <summary>The options as given, and λ when the scale was given as λ.</summary>
     public (GradientModelOptions Options, double? Lambda) Parse(ParseResult parsed)
     {
-        var mode = parsed.GetValue(_penalty) switch
-        {
-            "exact" => PenaltyMode.Exact,
-            "finite-difference" or "fd" => PenaltyMode.FiniteDifference,
-            "none" => PenaltyMode.None,
-            var other => throw CliException.Usage($"--penalty {other}: expected exact, finite-difference or none"),
-        };
+        var mode = ParseMode(parsed.GetValue(_penalty)!);
         var lambda = parsed.GetValue(_lambda);
         var c = Coefficient(parsed.GetValue(_coefficient), lambda, mode);
         var lossOutput = _lossOutput is null ? null : parsed.GetValue(_lossOutput);
@@ -88,6 +82,10 @@ public sealed class GradientOptionSet
         };
         return (options, lambda);
     }
+
+    /// <summary>--penalty's value, or a usage error.</summary>
+    public static PenaltyMode ParseMode(string name) =>
+        PenaltyModes.TryParse(name, out var mode) ? mode : throw CliException.Usage($"--penalty {name}: expected exact, finite-difference or none");
 
     private static double Coefficient(double? coefficient, double? lambda, PenaltyMode mode)
     {

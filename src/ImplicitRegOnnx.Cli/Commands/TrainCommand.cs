@@ -74,13 +74,7 @@ public static class TrainCommand
             {
                 throw CliException.Usage("--batch-size and --epochs must be at least 1");
             }
-            var mode = parsed.GetValue(penalty) switch
-            {
-                "exact" => PenaltyMode.Exact,
-                "finite-difference" => PenaltyMode.FiniteDifference,
-                "none" => PenaltyMode.None,
-                var other => throw CliException.Usage($"--penalty {other}: expected exact, finite-difference or none"),
-            };
+            var mode = GradientOptionSet.ParseMode(parsed.GetValue(penalty)!);
             if (parsed.GetValue(coefficient) is not null && parsed.GetValue(lambda) is not null)
             {
                 throw CliException.Usage("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
@@ -277,6 +271,6 @@ public static class TrainCommand
         var penalty = options.Step.Gradient.Penalty;
         return penalty.Mode == PenaltyMode.None
             ? "no penalty"
-            : string.Create(CultureInfo.InvariantCulture, $"{(penalty.Mode == PenaltyMode.Exact ? "exact" : "finite-difference")} penalty c = {penalty.Coefficient:g4}, n = {penalty.Microbatches}");
+            : string.Create(CultureInfo.InvariantCulture, $"{penalty.Mode.Name()} penalty c = {penalty.Coefficient:g4}, n = {penalty.Microbatches}");
     }
 }
