@@ -51,6 +51,10 @@ public static class TrainableParameters
     public static IReadOnlyList<Value> Select(Graph graph, Value output, IReadOnlyList<string>? trainable = null, IReadOnlyList<string>? freeze = null)
     {
         var candidates = Candidates(graph, output);
+        if (candidates.Count == 0)
+        {
+            throw new TrainingSetupException($"no floating-point initializer reaches output '{output.Name}', so there is nothing to train (weights stored in Constant nodes are not parameters)");
+        }
         var selected = candidates.AsEnumerable();
         if (trainable is { Count: > 0 })
         {

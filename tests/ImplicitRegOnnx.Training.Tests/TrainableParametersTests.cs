@@ -1,4 +1,5 @@
 using ImplicitRegOnnx.Onnx;
+using Attribute = ImplicitRegOnnx.Onnx.Attribute;
 using ImplicitRegOnnx.TestSupport;
 
 namespace ImplicitRegOnnx.Training.Tests;
@@ -64,4 +65,19 @@ public class PenaltyOptionsTests
 
     [Fact]
     public void LambdaIsFourTimesTheCoefficient() => Assert.Equal(0.025, PenaltyOptions.CoefficientFromLambda(0.1), 15);
+}
+
+public class NothingToTrainTests
+{
+    [Fact]
+    public void AModelWithoutWeightsSaysSo()
+    {
+        var graph = new Graph();
+        var x = graph.AddInput("x", new TensorType(ElementType.Float, new Shape(2, 3)));
+        var w = graph.Append(new Node("", "Constant", [], ["w"], [Attribute.FromTensor("value", Tensor.FromArray(new float[12], [3, 4]))]));
+        var y = graph.Append(new Node("", "MatMul", [x, w.Output], ["y"]));
+        graph.Outputs.Add(y.Output);
+        var error = Assert.Throws<TrainingSetupException>(() => TrainableParameters.Select(graph, y.Output));
+        Assert.Contains("Constant nodes", error.Message, StringComparison.Ordinal);
+    }
 }
