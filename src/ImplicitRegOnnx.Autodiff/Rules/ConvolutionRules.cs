@@ -1,3 +1,4 @@
+using ImplicitRegOnnx.Onnx;
 using static ImplicitRegOnnx.Autodiff.Rules.ConvolutionHelpers;
 
 namespace ImplicitRegOnnx.Autodiff.Rules;
@@ -30,21 +31,10 @@ internal static class ConvolutionRules
         var input = StaticSpatial(c, x);
         var output = StaticSpatial(c, c.Y());
         var window = Window.Read(c, Kernel(c, spatialRank), input);
-        if (c.Needs(0))
-        {
-            c.SetGrad(0, ConvAdjointInput(c, dy, w, window, group, input, output));
-        }
-        if (c.Needs(1))
-        {
-            // Channel counts matter only for grouped convolutions (the batch, which becomes the channel
-            // axis of the kernel-gradient Conv, may be symbolic).
-            var cout = group == 1 ? 0 : StaticDim(c, w, 0);
-            c.SetGrad(1, ConvWeightGrad(c, x, dy, window, group, cout, input, output, window.End));
-        }
-        if (c.Node.Inputs.Count > 2 && c.HasInput(2) && c.Needs(2))
-        {
-            c.SetGrad(2, BiasGrad(c, dy));
-        }
+        SetGradients(c, group,
+            inputAdjoint: () => ConvAdjointInput(c, dy, w, window, group, input, output),
+            kernelGradient: cout => ConvWeightGrad(c, x, dy, window, group, cout, input, output, window.End),
+            outputChannels: () => StaticDim(c, w, 0));
     }
 
     /// <summary>
@@ -81,18 +71,31 @@ internal static class ConvolutionRules
         }
         var window = new Window(kernel, strides, dilations, begin, new long[spatialRank]);
         window = window with { End = ConvEndPad(window, output, input) };
+        SetGradients(c, group,
+            inputAdjoint: () => ConvTransposeAdjointInput(c, dy, w, window, group, output, input),
+            kernelGradient: cout => ConvWeightGrad(c, dy, x, window, group, cout, output, input, window.End),
+            outputChannels: () => StaticDim(c, x, 1));
+    }
+
+    /// <summary>
+    /// The gradients both ops share the shape of: X through the other op, W through a Conv with the
+    /// batch as channels, B as a sum of dY. Channel counts matter only for grouped convolutions (the
+    /// batch, which becomes the channel axis of the kernel-gradient Conv, may be symbolic).
+    /// </summary>
+    private static void SetGradients(GradientContext c, long group, Func<Value> inputAdjoint,
+        Func<long, Value> kernelGradient, Func<long> outputChannels)
+    {
         if (c.Needs(0))
         {
-            c.SetGrad(0, ConvTransposeAdjointInput(c, dy, w, window, group, output, input));
+            c.SetGrad(0, inputAdjoint());
         }
         if (c.Needs(1))
         {
-            var cout = group == 1 ? 0 : StaticDim(c, x, 1);
-            c.SetGrad(1, ConvWeightGrad(c, dy, x, window, group, cout, output, input, window.End));
+            c.SetGrad(1, kernelGradient(group == 1 ? 0 : outputChannels()));
         }
         if (c.Node.Inputs.Count > 2 && c.HasInput(2) && c.Needs(2))
         {
-            c.SetGrad(2, BiasGrad(c, dy));
+            c.SetGrad(2, BiasGrad(c, c.Dy));
         }
     }
 }
