@@ -65,6 +65,26 @@ public sealed record Device(DeviceKind Kind, int Index = 0)
 }
 
 /// <summary>
+/// What a session on a device needs: its options, a description of the device chosen ("cpu",
+/// "cuda:0", or why auto fell back), and where training state should live: null for host memory,
+/// else the device's memory so that weights never cross the bus per step.
+/// </summary>
+public sealed record DeviceSetup(SessionOptions Options, string Chosen, OrtMemoryInfo? StateMemory) : IDisposable
+{
+    public void Dispose()
+    {
+        Options.Dispose();
+        StateMemory?.Dispose();
+    }
+
+    public void Deconstruct(out SessionOptions options, out string chosen)
+    {
+        options = Options;
+        chosen = Chosen;
+    }
+}
+
+/// <summary>
 /// Session options for a device. ONNX Runtime may list CUDA among its providers even where it cannot
 /// run (CPU-only package, no GPU, missing CUDA or cuDNN libraries), so CUDA is detected by trying: the
 /// provider is appended and a tiny session is created with it.
@@ -72,25 +92,29 @@ public sealed record Device(DeviceKind Kind, int Index = 0)
 public static class Devices
 {
     /// <summary>Options for the device and the device actually chosen, with a one-line description.</summary>
-    public static (SessionOptions Options, string Chosen) Create(Device device, int threads)
+    public static DeviceSetup Create(Device device, int threads)
     {
         if (device.Kind == DeviceKind.Cpu)
         {
-            return (StepSession.DefaultOptions(threads), "cpu");
+            return new DeviceSetup(StepSession.DefaultOptions(threads), "cpu", null);
         }
         var reason = TryCuda(device.Index);
         if (reason is null)
         {
             var options = StepSession.DefaultOptions(threads);
             options.AppendExecutionProvider_CUDA(device.Index);
-            return (options, $"cuda:{device.Index}");
+            return new DeviceSetup(options, $"cuda:{device.Index}", CudaMemory(device.Index));
         }
         if (device.Kind == DeviceKind.Cuda)
         {
             throw new DeviceUnavailableException($"--device {device}: the CUDA execution provider cannot be used ({reason}); it needs the GPU build (-p:OnnxRuntimeFlavor=Gpu) with CUDA 13 and cuDNN 9 libraries on the library path, or use --device cpu");
         }
-        return (StepSession.DefaultOptions(threads), $"cpu (CUDA unavailable: {reason})");
+        return new DeviceSetup(StepSession.DefaultOptions(threads), $"cpu (CUDA unavailable: {reason})", null);
     }
+
+    /// <summary>Memory of CUDA device <paramref name="index"/>, as ONNX Runtime's CUDA provider allocates it.</summary>
+    public static OrtMemoryInfo CudaMemory(int index) =>
+        new("Cuda", OrtAllocatorType.DeviceAllocator, index, OrtMemType.Default);
 
     /// <summary>Null when CUDA works, else why not.</summary>
     public static string? TryCuda(int index)

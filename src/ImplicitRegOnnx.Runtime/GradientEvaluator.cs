@@ -23,10 +23,7 @@ public static class GradientEvaluator
 
     private static ModelRunner FromDevice(byte[] model, Device device)
     {
-        var (options, _) = Devices.Create(device, threads: 0);
-        using (options)
-        {
-            return ModelRunner.FromBytes(model, options);
-        }
+        using var setup = Devices.Create(device, threads: 0);
+        return ModelRunner.FromBytes(model, setup.Options);
     }
 }

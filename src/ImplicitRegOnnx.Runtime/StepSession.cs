@@ -14,6 +14,8 @@ public readonly record struct StepMetrics(float Loss, float Penalty, float Objec
 /// buffers bound through OrtIoBinding: each state input P has two buffers, one bound as the input
 /// P and one as the output P.next, and they swap after every step. Per step only the batch goes in
 /// and three scalars come out; weights are copied to the host only on request (checkpoints, export).
+/// With a device memory (e.g. CUDA) both buffers live in that memory: the initial state is copied
+/// there into both at the start, and the step only swaps device buffers.
 /// </summary>
 public sealed class StepSession : IDisposable
 {
@@ -23,11 +25,17 @@ public sealed class StepSession : IDisposable
     private readonly List<string> _stateNames;
     private readonly Dictionary<string, OrtValue> _current = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OrtValue> _next = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, Tensor> _initialState;
+    private readonly StateTransfer? _transfer;
     private readonly Dictionary<string, OrtValue> _scalars = new(StringComparer.Ordinal);
     private readonly OrtValue _learningRate;
     private readonly HashSet<string> _batchInputs;
 
-    public StepSession(StepModel step, SessionOptions? options = null)
+    /// <param name="step">The step model to run.</param>
+    /// <param name="options">Session options (device, threads); <see cref="DefaultOptions"/> when null.</param>
+    /// <param name="stateMemory">Where parameters and optimizer states live: null for host memory,
+    /// else a device's memory (<see cref="DeviceSetup.StateMemory"/>).</param>
+    public StepSession(StepModel step, SessionOptions? options = null, OrtMemoryInfo? stateMemory = null)
     {
         using var defaults = options is null ? DefaultOptions() : null;
         try
@@ -40,10 +48,20 @@ public sealed class StepSession : IDisposable
         }
         _binding = _session.CreateIoBinding();
         _stateNames = [.. step.InitialState.Keys];
-        foreach (var (name, tensor) in step.InitialState)
+        _initialState = step.InitialState;
+        if (stateMemory is null)
         {
-            _current[name] = ToOrtValue(tensor);
-            _next[name] = ToOrtValue(tensor);
+            foreach (var (name, tensor) in step.InitialState)
+            {
+                _current[name] = ToOrtValue(tensor);
+                _next[name] = ToOrtValue(tensor);
+            }
+        }
+        else
+        {
+            _transfer = new StateTransfer(step.InitialState, options ?? defaults!, stateMemory);
+            Upload(step.InitialState, _current);
+            Upload(step.InitialState, _next);
         }
         foreach (var name in new[] { "loss", "penalty", "objective" })
         {
@@ -120,14 +138,54 @@ public sealed class StepSession : IDisposable
     private float Scalar(string name) => _scalars[name].GetTensorDataAsSpan<float>()[0];
 
     /// <summary>A host copy of every parameter and state (for checkpoints and export).</summary>
-    public IReadOnlyDictionary<string, Tensor> State() => _stateNames.ToDictionary(
-        n => n,
-        n =>
+    public IReadOnlyDictionary<string, Tensor> State()
+    {
+        if (_transfer is null)
         {
-            var info = _current[n].GetTensorTypeAndShape();
-            return new Tensor((ElementType)(int)info.ElementDataType, info.Shape, _current[n].GetTensorDataAsSpan<byte>().ToArray(), n);
-        },
-        StringComparer.Ordinal);
+            return _stateNames.ToDictionary(n => n, n => ToTensor(n, _current[n]), StringComparer.Ordinal);
+        }
+        var host = _transfer.ToHost(_current);
+        try
+        {
+            return _stateNames.ToDictionary(n => n, n => ToTensor(n, host[n]), StringComparer.Ordinal);
+        }
+        finally
+        {
+            foreach (var value in host.Values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    private static Tensor ToTensor(string name, OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        return new Tensor((ElementType)(int)info.ElementDataType, info.Shape, value.GetTensorDataAsSpan<byte>().ToArray(), name);
+    }
+
+    /// <summary>Copies host tensors into new device buffers that replace those in <paramref name="buffers"/>.</summary>
+    private void Upload(IReadOnlyDictionary<string, Tensor> state, Dictionary<string, OrtValue> buffers)
+    {
+        var host = _stateNames.ToDictionary(n => n, n => ToOrtValue(state[n]), StringComparer.Ordinal);
+        try
+        {
+            var device = _transfer!.ToDevice(host);
+            foreach (var name in _stateNames)
+            {
+                buffers.Remove(name, out var old);
+                old?.Dispose();
+                buffers[name] = device[name];
+            }
+        }
+        finally
+        {
+            foreach (var value in host.Values)
+            {
+                value.Dispose();
+            }
+        }
+    }
 
     /// <summary>Overwrites parameters and states (resuming from a checkpoint); shapes and types must match.</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> state)
@@ -138,12 +196,20 @@ public sealed class StepSession : IDisposable
             {
                 throw new TrainingSetupException($"the state has no value for '{name}'");
             }
-            var target = _current[name].GetTensorMutableDataAsSpan<byte>();
-            if (tensor.RawBytes.Length != target.Length)
+            var expected = _initialState[name];
+            if (tensor.ElementType != expected.ElementType || !tensor.Dims.AsSpan().SequenceEqual(expected.Dims))
             {
-                throw new TrainingSetupException($"'{name}' has {tensor.RawBytes.Length} bytes but the step model needs {target.Length}");
+                throw new TrainingSetupException($"'{name}' is {tensor.ElementType} [{string.Join(',', tensor.Dims)}] but the step model needs {expected.ElementType} [{string.Join(',', expected.Dims)}]");
             }
-            tensor.RawBytes.CopyTo(target);
+        }
+        if (_transfer is not null)
+        {
+            Upload(state, _current);
+            return;
+        }
+        foreach (var name in _stateNames)
+        {
+            state[name].RawBytes.CopyTo(_current[name].GetTensorMutableDataAsSpan<byte>());
         }
     }
 
@@ -161,6 +227,7 @@ public sealed class StepSession : IDisposable
         {
             value.Dispose();
         }
+        _transfer?.Dispose();
         _learningRate.Dispose();
         _binding.Dispose();
         _runOptions.Dispose();

@@ -106,12 +106,11 @@ public sealed class Trainer : IDisposable
         _inference = inference;
         _step = StepModelBuilder.Build(inference, options.Step);
         _eval = EvalModelBuilder.Build(inference, options.Step.Gradient);
-        var (sessionOptions, chosen) = Devices.Create(options.Device, options.Threads);
-        using (sessionOptions)
+        using (var setup = Devices.Create(options.Device, options.Threads))
         {
-            _session = new StepSession(_step, sessionOptions);
+            _session = new StepSession(_step, setup.Options, setup.StateMemory);
+            DeviceDescription = setup.Chosen;
         }
-        DeviceDescription = chosen;
         var inputs = inference.Graph.RequiredInputs.ToList();
         if (inputs.Count != 1)
         {

@@ -65,4 +65,46 @@ public class StepSessionTests
             Assert.True(tensor.ContentEquals(second.State()[name]), name);
         }
     }
+
+    // The device-memory path (state uploaded once, swapped in place, copied back only on request) is
+    // the one CUDA takes; with the host's memory as the "device" it runs here and must give exactly
+    // the steps of the plain path.
+    [Fact]
+    public void DeviceResidentStateGivesTheSameStepsAsHostState()
+    {
+        var (c, step) = Build(OptimizerKind.Adam);
+        using var host = new StepSession(step);
+        using var memory = new Microsoft.ML.OnnxRuntime.OrtMemoryInfo("Cpu", Microsoft.ML.OnnxRuntime.OrtAllocatorType.DeviceAllocator, 0, Microsoft.ML.OnnxRuntime.OrtMemType.Default);
+        using var device = new StepSession(step, stateMemory: memory);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(host.Step(c.Data, 0.05f), device.Step(c.Data, 0.05f));
+        }
+        var saved = device.State();
+        foreach (var (name, tensor) in host.State())
+        {
+            Assert.True(tensor.ContentEquals(saved[name]), name);
+        }
+
+        // Loading state into a device session and stepping continues exactly like the host session.
+        using var resumed = new StepSession(step, stateMemory: memory);
+        resumed.LoadState(saved);
+        Assert.Equal(host.Step(c.Data, 0.05f), resumed.Step(c.Data, 0.05f));
+        foreach (var (name, tensor) in host.State())
+        {
+            Assert.True(tensor.ContentEquals(resumed.State()[name]), name);
+        }
+    }
+
+    [Fact]
+    public void LoadStateRefusesAWrongShape()
+    {
+        var (c, step) = Build(OptimizerKind.Sgd);
+        using var session = new StepSession(step);
+        var state = session.State().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var first = state.Keys.First();
+        state[first] = new Tensor(ElementType.Float, [1], new byte[4], first);
+        var error = Assert.Throws<TrainingSetupException>(() => session.LoadState(state));
+        Assert.Contains(first, error.Message, StringComparison.Ordinal);
+    }
 }

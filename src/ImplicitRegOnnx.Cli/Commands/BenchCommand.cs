@@ -83,9 +83,7 @@ public static class BenchCommand
         var buildSeconds = watch.Elapsed.TotalSeconds;
 
         var feeds = BatchFor(inference, step, options.Gradient.Loss, batch);
-        SessionOptions(device, threads, out var sessionOptions, out var chosen);
-        using var session = new StepSession(step, sessionOptions);
-        sessionOptions.Dispose();
+        using var session = OpenSession(step, device, threads, out var chosen);
         for (var i = 0; i < 3; i++)
         {
             session.Step(feeds, 0.001f);
@@ -123,11 +121,13 @@ public static class BenchCommand
         return ExitCodes.Ok;
     }
 
-    private static void SessionOptions(Device device, int threads, out Microsoft.ML.OnnxRuntime.SessionOptions options, out string chosen)
+    private static StepSession OpenSession(StepModel step, Device device, int threads, out string chosen)
     {
         try
         {
-            (options, chosen) = Devices.Create(device, threads);
+            using var setup = Devices.Create(device, threads);
+            chosen = setup.Chosen;
+            return new StepSession(step, setup.Options, setup.StateMemory);
         }
         catch (DeviceUnavailableException e)
         {
