@@ -116,9 +116,13 @@ public static class Devices
     public static OrtMemoryInfo CudaMemory(int index) =>
         new("Cuda", OrtAllocatorType.DeviceAllocator, index, OrtMemType.Default);
 
-    /// <summary>Null when CUDA works, else why not.</summary>
+    /// <summary>Null when CUDA works, else why not (naming the missing library when that is the cause).</summary>
     public static string? TryCuda(int index)
     {
+        var environment = OrtEnv.Instance();
+        var level = environment.EnvLogLevel;
+        // ONNX Runtime logs a failed provider load itself; the caller reports the reason once.
+        environment.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
@@ -129,7 +133,55 @@ public static class Devices
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or InvalidOperationException)
         {
             var line = e.Message.ReplaceLineEndings(" ").Trim();
-            return line.Length > 300 ? line[..300] + "..." : line;
+            line = line.Length > 300 ? line[..300] + "..." : line;
+            return ProviderLibraryProblem() is { } problem ? $"{line}; {problem}" : line;
+        }
+        finally
+        {
+            environment.EnvLogLevel = level;
+        }
+    }
+
+    private const string CudaProviderLibrary = "libonnxruntime_providers_cuda.so";
+
+    /// <summary>
+    /// Why the CUDA provider library cannot load, found by loading it ourselves: the dynamic loader's
+    /// message names the first missing dependency (e.g. libcublasLt.so.13), which ONNX Runtime's own
+    /// exception leaves out. Null where the library loads or this is not Linux.
+    /// </summary>
+    private static string? ProviderLibraryProblem()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        var candidates = new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, CudaProviderLibrary),
+            Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", CudaProviderLibrary),
+        };
+        var path = Array.Find(candidates, File.Exists);
+        if (path is null)
+        {
+            return $"this build has no {CudaProviderLibrary} (the CPU package)";
+        }
+        try
+        {
+            System.Runtime.InteropServices.NativeLibrary.Free(System.Runtime.InteropServices.NativeLibrary.Load(path));
+            return null;
+        }
+        catch (DllNotFoundException e)
+        {
+            // The dynamic loader names the first dependency it cannot find, e.g.
+            // "libcublasLt.so.13: cannot open shared object file: No such file or directory".
+            var missing = System.Text.RegularExpressions.Regex.Matches(e.Message, @"([^\s/:']+\.so[.\d]*): cannot open shared object file")
+                .Select(m => m.Groups[1].Value)
+                .Where(name => name != CudaProviderLibrary)
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+            return missing.Count > 0
+                ? $"{CudaProviderLibrary} needs {string.Join(", ", missing)}, which the library path does not have"
+                : $"{CudaProviderLibrary} cannot load: {e.Message.ReplaceLineEndings(" ")[..Math.Min(300, e.Message.Length)]}";
         }
     }
 
