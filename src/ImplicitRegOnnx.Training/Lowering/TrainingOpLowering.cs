@@ -1,4 +1,5 @@
 using ImplicitRegOnnx.Onnx.Building;
+using ImplicitRegOnnx.Onnx.Inference;
 using ImplicitRegOnnx.Onnx.Passes;
 using ImplicitRegOnnx.Onnx.Serialization;
 
@@ -56,9 +57,14 @@ public static class TrainingOpLowering
             return new LoweringReport(counts, null);
         }
         var raisedFrom = RaiseOpset(model, needsAutodiff: nodes.Any(n => n.OpType == "Gradient"));
-        var b = new GraphBuilder(graph, model.OpsetVersion("")!.Value) { NamePrefix = "lowered/" };
+        var opset = model.OpsetVersion("")!.Value;
+        var b = new GraphBuilder(graph, opset) { NamePrefix = "lowered/" };
         foreach (var node in nodes)
         {
+            // The autodiff needs the shapes of the values on the differentiated path, and a lowered
+            // node's outputs give types to the nodes after it: sort (lowered nodes are appended) and infer before each node.
+            TopologicalSort.Sort(graph);
+            ShapeInference.InferGraph(graph, opset);
             Replace(b, node, Lowerings[node.OpType](b, node));
             counts[node.OpType] = counts.GetValueOrDefault(node.OpType) + 1;
         }
