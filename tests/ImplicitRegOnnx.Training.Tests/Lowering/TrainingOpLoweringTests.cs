@@ -83,6 +83,26 @@ public class TrainingOpLoweringTests
     }
 
     [Fact]
+    public void AGradientWithRespectToAnIntermediateTensorTreatsItAsIndependent()
+    {
+        // The spec's example Gradient(xs=["H", "Z"], y="Y"): h = a·a, y = h·b; ∂y/∂h = b, ∂y/∂b = h.
+        var (model, graph) = NewModel("a", "b");
+        var h = graph.Append(new Node("", "Mul", [graph.Inputs[0], graph.Inputs[0]], ["h"]));
+        var y = graph.Append(new Node("", "Mul", [h.Output, graph.Inputs[1]], ["y"]));
+        var grad = graph.Append(new Node(Training, "Gradient", [h.Output, graph.Inputs[1]], ["dy_dh", "dy_db"],
+            [Attribute.Strings("xs", ["h", "b"]), Attribute.String("y", "y")], "grad"));
+        graph.Outputs.Add(grad.Outputs[0]!);
+        graph.Outputs.Add(grad.Outputs[1]!);
+        _ = y;
+
+        TrainingOpLowering.Lower(model);
+        var result = Run(model, ("a", [1, 2, 3]), ("b", [4, 5, 6]));
+
+        Assert.Equal([4, 5, 6], result["dy_dh"]);
+        Assert.Equal([1, 4, 9], result["dy_db"]);
+    }
+
+    [Fact]
     public void AGradientOfAnUnrelatedTensorIsZeros()
     {
         var (model, graph) = NewModel("a", "b");
