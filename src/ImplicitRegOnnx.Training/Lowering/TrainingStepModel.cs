@@ -32,6 +32,10 @@ public static class TrainingStepModel
             throw new LoweringException($"training_info[{index}] does not exist; the model carries {count}");
         }
         var algorithm = TrainingInfos.Algorithm(model, index);
+        if (algorithm.UpdateBinding.GroupBy(p => p.Key, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new LoweringException($"training_info[{index}]: update_binding assigns '{twice.Key}' more than once (the IR spec allows one assignment per variable)");
+        }
         var step = algorithm.Model;
         var graph = step.Graph;
         foreach (var (variable, output) in algorithm.UpdateBinding)
