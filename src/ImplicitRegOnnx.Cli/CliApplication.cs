@@ -27,6 +27,7 @@ public static class CliApplication
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(GradcheckCommand.Create(context));
+        root.Subcommands.Add(ConvertCommand.Create(context));
         return root;
     }
 

@@ -64,6 +64,34 @@ public static class ModelPreparation
         return changed;
     }
 
+    /// <summary>
+    /// Gives symbolic dimensions of the model's inputs the sizes named in <paramref name="sizes"/>
+    /// (symbol → size), except on axis 0, the batch, which stays as it is. Gradients of ops such as Conv
+    /// need static spatial sizes, which exporters often leave symbolic (paddle2onnx: every dim).
+    /// Returns how many dimensions were fixed.
+    /// </summary>
+    public static int FixSymbolicDims(Model model, IReadOnlyDictionary<string, long> sizes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sizes);
+        var fixedDims = 0;
+        foreach (var input in model.Graph.RequiredInputs)
+        {
+            if (input.TensorType is not { Shape: { } shape } type)
+            {
+                continue;
+            }
+            var dims = shape.Select((d, i) => i > 0 && d.Symbol is { } symbol && sizes.TryGetValue(symbol, out var size) ? Dim.Of(size) : d).ToArray();
+            var changed = dims.Where((d, i) => !d.Equals(shape[i])).Count();
+            if (changed > 0)
+            {
+                input.Type = new TensorType(type.ElementType, new Shape(dims));
+                fixedDims += changed;
+            }
+        }
+        return fixedDims;
+    }
+
     private static string FreshName(Graph graph, string name)
     {
         var names = graph.CollectNames();

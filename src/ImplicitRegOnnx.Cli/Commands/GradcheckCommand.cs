@@ -48,6 +48,7 @@ public static class GradcheckCommand
         {
             ConstantPromotion.Promote(inference);
         }
+        ModelPreparation.FixSymbolicDims(inference, options.Dims);
         GradientCheckResult result;
         try
         {
@@ -128,7 +129,7 @@ public sealed class GradcheckOptionSet
     private readonly Option<int> _directions = new("--directions") { Description = "Number of random directions checked.", DefaultValueFactory = _ => 3 };
     private readonly Option<string[]> _dims = new("--dim")
     {
-        Description = "Size of a symbolic dimension of the random inputs, NAME=SIZE (repeatable; '*=SIZE' sets the default, 2).",
+        Description = "Size of a symbolic input dimension, NAME=SIZE (repeatable): fixed in the model except on axis 0 (the batch), and used for random inputs ('*=SIZE' sets the default, 2).",
         AllowMultipleArgumentsPerToken = false,
     };
 

@@ -77,16 +77,24 @@ public sealed record GradientCheckResult(IReadOnlyList<DirectionalDerivative> De
 /// or other piecewise ops it is not: the loss has kinks where an activation changes, and the penalty,
 /// a function of the gradient, even jumps there (the gradient of a ReLU network is piecewise constant in
 /// its activation pattern). A difference across such a point says nothing about the derivative. So the
-/// steps h₀, h₀/2, ... h₀/16 are tried in turn, and a quantity counts as checked along v at the first
-/// step whose central difference agrees with the one at twice that step (relative error ≤ τ): a smooth
-/// function gives the same number at both, a kink or jump inside the interval does not. A wrong gradient
+/// steps h₀, h₀/2, ... h₀/512 are tried in turn (the penalty: down to h₀/32), and a quantity counts as
+/// checked along v at the first step h whose central difference D(h) agrees with D(2h) and D(4h)
+/// (pairwise relative error ≤ τ/2): a smooth function gives the same number at all three, kinks or jumps
+/// inside the interval do not. Kinks crossed inside the interval make an error about proportional to h,
+/// so the differences between the three estimate the error of D(h) itself (three, not two: the error
+/// is not monotone in h and two neighbours can agree at its turning point), and τ/2 leaves the other
+/// half of τ to rounding and to the gradient. The smallest steps stay above the float32 noise: at
+/// h₀/512 ≈ 7.6e-6 the noise floor below is still a few 1e-3 of a typical derivative. A wrong gradient
 /// still fails, since its disagreement with a self-consistent numeric derivative is what is measured.
 /// A quantity that is smooth along no direction is reported as unchecked; the check fails when the loss is.</para>
 /// <para>Error. relative error = |numeric − analytic| / max(|numeric|, |analytic|, N/τ), where
-/// N = κ·u·(1 + |f(θ)|)/h is the rounding noise of the numeric derivative and τ the threshold: a
+/// N = κ·u·|f(θ)|/h bounds the rounding noise of the numeric derivative and τ is the threshold: a
 /// derivative drowned in float32 noise counts as agreement at the noise level instead of as an
-/// arbitrary ratio of two noisy numbers. κ = 2: on the committed ResNet the noise measured at h₀/64 was
-/// 0.1 to 0.3·u·|f|/h.</para>
+/// arbitrary ratio of two noisy numbers. f is a sum of n non-negative terms (the loss: per-element
+/// terms of the output, n = the target's element count; the penalty: squared gradient entries,
+/// n = the parameter count), and summing n terms pairwise errs by at most ⌈log₂ n⌉·u·Σ|xᵢ| (Higham,
+/// Accuracy and Stability of Numerical Algorithms, §4.2), so κ = 2·(1 + log₂ n): the summation and the
+/// final rounding, for each of f(θ + h·v) and f(θ − h·v).</para>
 /// <para>Threshold. τ = 1e-2. Float32 rounding through a deep graph and truncation give errors of 1e-5 to
 /// 1e-3 on smooth stretches; a wrong gradient rule (a missing term, a transposed weight, a wrong sign or
 /// factor) gives errors of order 1, or of the share of the derivative it gets wrong.</para>
@@ -99,8 +107,8 @@ public static class GradientCheck
     /// <summary>u, the unit roundoff of float32 (2⁻²⁴).</summary>
     public const double Float32Roundoff = 5.9604644775390625e-8;
 
-    /// <summary>κ of the noise floor: how much a model's evaluation is assumed to amplify float32 rounding.</summary>
-    public const double RoundingGrowth = 2;
+    /// <summary>κ of the noise floor for a sum of <paramref name="terms"/> non-negative terms (see the remarks on the class).</summary>
+    public static double RoundingGrowth(long terms) => 2 * (1 + Math.Log2(Math.Max(terms, 1)));
 
     /// <summary>The output names of a <see cref="GradientModel"/> the check reads.</summary>
     private const string Loss = "loss", Penalty = "penalty", GradPrefix = "grad/", ObjectiveGradPrefix = "objective_grad/";
@@ -171,6 +179,12 @@ public static class GradientCheck
 
         var quantities = withPenalty ? new[] { "loss", "penalty" } : ["loss"];
         var values0 = new Dictionary<string, double>(StringComparer.Ordinal) { ["loss"] = loss0, ["penalty"] = penalty0 };
+        var parameterElements = center.Values.Sum(t => t.ElementCount);
+        var terms = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["loss"] = batch.TryGetValue(GradientModelBuilder.Target, out var target) ? target.ElementCount : 1,
+            ["penalty"] = parameterElements,
+        };
         var derivatives = new List<DirectionalDerivative>();
         for (var d = 0; d < options.Directions; d++)
         {
@@ -181,7 +195,7 @@ public static class GradientCheck
                 return values.Select(_ => Normal(random) * scale).ToArray();
             }, StringComparer.Ordinal);
             var pending = new HashSet<string>(quantities, StringComparer.Ordinal);
-            var previous = new Dictionary<string, double>(StringComparer.Ordinal);
+            var history = quantities.ToDictionary(q => q, _ => new List<double>(), StringComparer.Ordinal);
             var last = new Dictionary<string, DirectionalDerivative>(StringComparer.Ordinal);
             for (var level = 0; level < StepLevels && pending.Count > 0; level++)
             {
@@ -189,13 +203,14 @@ public static class GradientCheck
                 var (numeric, analytic) = CentralDifference(gradient.Parameters, center, direction, step, gradC, gradR, Evaluate, withPenalty);
                 foreach (var quantity in quantities.Where(pending.Contains))
                 {
-                    var error = RelativeError(numeric[quantity], analytic[quantity], values0[quantity], step, options.Threshold);
-                    // Smooth on [θ − h·v, θ + h·v]: the central differences at h and 2h agree (see remarks).
-                    var smooth = previous.TryGetValue(quantity, out var before)
-                        && RelativeError(numeric[quantity], before, values0[quantity], step, options.Threshold) <= options.Threshold;
+                    var error = RelativeError(numeric[quantity], analytic[quantity], values0[quantity], terms[quantity], step, options.Threshold);
+                    var seen = history[quantity];
+                    seen.Add(numeric[quantity]);
+                    // Smooth on [θ − 4h·v, θ + 4h·v]: the central differences at h, 2h and 4h agree pairwise within τ/2 (see remarks).
+                    var smooth = seen.Count >= 3 && seen.TakeLast(3).All(a => seen.TakeLast(3).All(b =>
+                        RelativeError(a, b, values0[quantity], terms[quantity], step, options.Threshold) <= options.Threshold / 2));
                     last[quantity] = new DirectionalDerivative(quantity, d, numeric[quantity], analytic[quantity], error, step, smooth);
-                    previous[quantity] = numeric[quantity];
-                    if (smooth)
+                    if (smooth || (quantity != "loss" && level + 1 >= PenaltyStepLevels))
                     {
                         pending.Remove(quantity);
                     }
@@ -207,18 +222,24 @@ public static class GradientCheck
                 var (dc, dr) = (last["loss"], last["penalty"]);
                 var (numeric, analytic) = (dc.Numeric + c * dr.Numeric, dc.Analytic + c * dr.Analytic);
                 last["objective"] = new DirectionalDerivative("objective", d, numeric, analytic,
-                    RelativeError(numeric, analytic, loss0 + c * penalty0, Math.Min(dc.Step, dr.Step), options.Threshold), Math.Min(dc.Step, dr.Step), dc.Smooth && dr.Smooth);
+                    RelativeError(numeric, analytic, loss0 + c * penalty0, terms["loss"] + terms["penalty"], Math.Min(dc.Step, dr.Step), options.Threshold), Math.Min(dc.Step, dr.Step), dc.Smooth && dr.Smooth);
             }
             derivatives.AddRange(last.Values.OrderBy(q => q.Quantity == "loss" ? 0 : q.Quantity == "penalty" ? 1 : 2));
         }
-        return new GradientCheckResult(derivatives, options.Threshold, gradient.Parameters.Count, center.Values.Sum(t => t.ElementCount));
+        return new GradientCheckResult(derivatives, options.Threshold, gradient.Parameters.Count, parameterElements);
     }
 
     /// <summary>h₀ = ∛u, the first step (see the remarks on the class).</summary>
     public static readonly double InitialStep = Math.Cbrt(Float32Roundoff);
 
-    /// <summary>How many steps h₀, h₀/2, ... are tried before a quantity is declared not smooth along a direction.</summary>
-    public const int StepLevels = 5;
+    /// <summary>How many steps h₀, h₀/2, ... h₀/512 are tried before the loss is declared not smooth along a direction.</summary>
+    public const int StepLevels = 10;
+
+    /// <summary>
+    /// How many steps are tried for the penalty (h₀ ... h₀/32): where it jumps (ReLU networks) the error of a
+    /// central difference does not shrink with h, so smaller steps only cost time.
+    /// </summary>
+    public const int PenaltyStepLevels = 6;
 
     /// <summary>Central differences at step h along v, and the analytic ⟨∇f, θ₊ − θ₋⟩ / 2h of the same rounded points.</summary>
     private static (Dictionary<string, double> Numeric, Dictionary<string, double> Analytic) CentralDifference(
@@ -267,15 +288,15 @@ public static class GradientCheck
     }
 
     /// <summary>The relative error of the class remarks, with the float32 noise floor of a function of value <paramref name="f"/>.</summary>
-    public static double RelativeError(double numeric, double analytic, double f, double step, double threshold)
+    public static double RelativeError(double numeric, double analytic, double f, long terms, double step, double threshold)
     {
         if (!double.IsFinite(numeric) || !double.IsFinite(analytic))
         {
             return double.NaN;
         }
-        var noise = RoundingGrowth * Float32Roundoff * (1 + Math.Abs(f)) / step;
+        var noise = RoundingGrowth(terms) * Float32Roundoff * Math.Abs(f) / step;
         var scale = Math.Max(Math.Max(Math.Abs(numeric), Math.Abs(analytic)), noise / threshold);
-        return Math.Abs(numeric - analytic) / scale;
+        return scale == 0 ? 0 : Math.Abs(numeric - analytic) / scale;
     }
 
     /// <summary>
