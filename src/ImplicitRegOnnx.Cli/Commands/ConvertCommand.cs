@@ -276,6 +276,7 @@ public static class ModelConversion
         try
         {
             var promoted = settings.PromoteConstants ? ConstantPromotion.Promote(model) : 0;
+            ModelPreparation.InitializerInputsAsWeights(model);
             ModelPreparation.FixSymbolicDims(model, settings.Check.Dims);
             var gradient = GradcheckOptionSet.WithDefaultOutput(settings.Step.Gradient, model);
             var checkedOutputs = CheckedOutputs(model, settings.Step.Gradient);

@@ -48,6 +48,7 @@ public static class GradcheckCommand
         {
             ConstantPromotion.Promote(inference);
         }
+        ModelPreparation.InitializerInputsAsWeights(inference);
         ModelPreparation.FixSymbolicDims(inference, options.Dims);
         GradientCheckResult result;
         try
