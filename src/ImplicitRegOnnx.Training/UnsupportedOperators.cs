@@ -14,7 +14,8 @@ namespace ImplicitRegOnnx.Training;
 /// path when one of its outputs leads back from a checked output through differentiable inputs. Nodes
 /// outside ai.onnx (e.g. ai.onnx.ml's LinearClassifier, Scaler, TreeEnsembleClassifier) hold their
 /// parameters in attributes, so they count as parameters themselves: such a node on the path is
-/// unsupported even when no initializer reaches it.
+/// unsupported even when no initializer reaches it. So do control-flow nodes (If, Loop, Scan) whose
+/// bodies hold weights; outer values a body reads count as the node's inputs.
 /// </remarks>
 public static class UnsupportedOperators
 {
@@ -38,8 +39,8 @@ public static class UnsupportedOperators
         var active = new HashSet<Value>(graph.Initializers.Where(v => !v.IsGraphInput && v.Initializer is { } t && t.ElementType.IsFloatingPoint()));
         foreach (var node in order)
         {
-            var holdsParameters = !node.IsStandard;
-            if (!holdsParameters && (GradientRules.IsNonDifferentiable(node.OpType) || !node.Inputs.Any(v => v is not null && active.Contains(v))))
+            var holdsParameters = !node.IsStandard || node.Subgraphs.Any(HoldsWeights);
+            if (!holdsParameters && (GradientRules.IsNonDifferentiable(node.OpType) || !Reads(node).Any(active.Contains)))
             {
                 continue;
             }
@@ -75,6 +76,10 @@ public static class UnsupportedOperators
                     needed.Add(input);
                 }
             }
+            foreach (var outer in node.ImplicitInputs().Where(active.Contains))
+            {
+                needed.Add(outer);
+            }
         }
         return [.. unsupported];
     }
@@ -92,6 +97,15 @@ public static class UnsupportedOperators
         ArgumentNullException.ThrowIfNull(node);
         return node.IsStandard ? node.OpType : $"{node.Domain}.{node.OpType}";
     }
+
+    /// <summary>The values a node reads: its inputs and the outer values its subgraphs (If, Loop, Scan bodies) use.</summary>
+    private static IEnumerable<Value> Reads(Node node) =>
+        node.Inputs.OfType<Value>().Concat(node.ImplicitInputs());
+
+    /// <summary>A subgraph with weights of its own: floating-point initializers or weight-sized Constant nodes (silero's If branches).</summary>
+    private static bool HoldsWeights(Graph graph) =>
+        graph.SelfAndSubgraphs().Any(g => g.Initializers.Any(v => v.Initializer is { } t && t.ElementType.IsFloatingPoint())
+            || g.Nodes.Any(n => ConstantPromotion.WeightOf(n) is not null));
 
     private static bool CarriesGradient(Value value) =>
         value.ElementType == ElementType.Undefined || value.ElementType.IsFloatingPoint();

@@ -111,6 +111,22 @@ public sealed class ConvertCommandTests : IDisposable
     }
 
     [Fact]
+    public void ModelsThatAreNotOnnxOrUseControlFlowAreReportedAndTheOthersStillConverted()
+    {
+        File.WriteAllText(_temp.File("broken.onnx"), "not a model");
+        var report = _temp.File("r.json");
+        var run = CliRunner.Run("convert", _temp.File("broken.onnx"), Real("silero-vad-op15.onnx"), TestPaths.Model("mlp_tanh.onnx"),
+            "--out-dir", _temp.File("out"), "--loss", "mse", "--penalty", "none", "--report", report);
+
+        Assert.Equal(1, run.ExitCode);
+        var models = Models(report);
+        Assert.Equal(["failed", "unsupported", "ok"], models.Select(m => (string)m!["status"]!));
+        Assert.Contains("broken.onnx", (string?)models[0]!["message"], StringComparison.Ordinal);
+        Assert.Equal(["If"], models[1]!["unsupported_ops"]!.AsArray().Select(o => (string)o!));
+        Assert.True(File.Exists(_temp.File("out/mlp_tanh.train.onnx")));
+    }
+
+    [Fact]
     public void ExternalDataModelsAreWrittenWithASideFile()
     {
         var run = CliRunner.Run("convert", TestPaths.Model("external_data/model.onnx"), "--out-dir", _temp.File("out"), "--loss", "cross-entropy", "--lambda", "0.1", "--gradcheck");

@@ -99,6 +99,13 @@ public class ConvertPreparationTests
     }
 
     [Fact]
+    public void ControlFlowWhoseBodiesHoldTheWeightsIsUnsupported()
+    {
+        var model = Model.Load(TestPaths.RealModel("silero-vad-op15.onnx"));
+        Assert.Equal(["If"], UnsupportedOperators.Find(model.Graph, UnsupportedOperators.TrainableOutputs(model.Graph)));
+    }
+
+    [Fact]
     public void InitializersListedAsInputsBecomeWeights()
     {
         var model = Model.Load(TestPaths.RealModel("torch_cnn_opset9.onnx"));

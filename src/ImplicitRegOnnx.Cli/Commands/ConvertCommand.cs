@@ -346,7 +346,8 @@ public static class ModelConversion
         model.Graph.SelfAndSubgraphs().Any(g => g.Initializers.Any(v => v.Initializer?.External is not null));
 
     private static string Hint(Exception e) =>
-        e is FeedException ? " (give sizes of symbolic dimensions with --dim NAME=SIZE)"
+        e is FeedException || e.Message.Contains("needs static spatial sizes", StringComparison.Ordinal)
+            ? " (give the model's symbolic input dimensions sizes with --dim NAME=SIZE; see implicitreg inspect)"
         : e.Message.Contains("weights stored in Constant nodes", StringComparison.Ordinal) ? " (try --promote-constants)"
         : "";
 }
