@@ -1,14 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using ImplicitRegOnnx.Autodiff;
-using ImplicitRegOnnx.Onnx;
-using ImplicitRegOnnx.Onnx.Serialization;
-using ImplicitRegOnnx.Runtime.Verification;
-using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
