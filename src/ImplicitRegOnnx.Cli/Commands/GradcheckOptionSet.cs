@@ -9,7 +9,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// <summary>The options of a gradient check (batch, seed, directions, sizes of symbolic dims), shared by <c>gradcheck</c> and <c>convert --gradcheck</c>.</summary>
 public sealed class GradcheckOptionSet
 {
-    private readonly Option<long> _batch = new("--batch") { Description = "Batch size of the random inputs (first dim when symbolic or unknown).", DefaultValueFactory = _ => 2 };
+    private readonly Option<long?> _batch = new("--batch") { Description = "Batch size of the random inputs (first dim when symbolic or unknown; default: the larger of 2 and --microbatches)." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of the random inputs, targets and directions.", DefaultValueFactory = _ => 1234 };
     private readonly Option<int> _directions = new("--directions") { Description = "Number of random directions checked.", DefaultValueFactory = _ => 3 };
     private readonly Option<string[]> _dims = new("--dim")
@@ -30,7 +30,7 @@ public sealed class GradcheckOptionSet
     public GradientCheckOptions Parse(ParseResult parsed, GradientModelOptions gradient)
     {
         ArgumentNullException.ThrowIfNull(parsed);
-        var batch = parsed.GetValue(_batch);
+        var batch = parsed.GetValue(_batch) ?? Math.Max(2, gradient.Penalty.Microbatches);
         if (batch < 1)
         {
             throw CliException.Usage($"--batch must be at least 1, not {batch}");
