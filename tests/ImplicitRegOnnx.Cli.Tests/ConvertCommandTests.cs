@@ -127,6 +127,18 @@ public sealed class ConvertCommandTests : IDisposable
     }
 
     [Fact]
+    public void NodesOutOfOrderAreSortedFirst()
+    {
+        var model = Model.Load(TestPaths.Model("cnn_avgpool.onnx"));
+        model.Graph.Reorder([.. model.Graph.Nodes.Reverse()]);   // as some exporters write them (imgly's ISNet)
+        model.Save(_temp.File("unsorted.onnx"));
+
+        var run = CliRunner.Run("convert", _temp.File("unsorted.onnx"), "--out-dir", _temp.File("out"), "--loss", "cross-entropy", "--lambda", "0.1", "--gradcheck");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+    }
+
+    [Fact]
     public void ExternalDataModelsAreWrittenWithASideFile()
     {
         var run = CliRunner.Run("convert", TestPaths.Model("external_data/model.onnx"), "--out-dir", _temp.File("out"), "--loss", "cross-entropy", "--lambda", "0.1", "--gradcheck");

@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.Passes;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
 
@@ -48,6 +49,7 @@ public static class GradcheckCommand
         {
             ConstantPromotion.Promote(inference);
         }
+        TopologicalSort.Sort(inference.Graph);
         ModelPreparation.InitializerInputsAsWeights(inference);
         ModelPreparation.FixSymbolicDims(inference, options.Dims);
         GradientCheckResult result;

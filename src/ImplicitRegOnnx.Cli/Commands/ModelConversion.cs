@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.Passes;
 using ImplicitRegOnnx.Onnx.Serialization;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
@@ -40,6 +41,9 @@ public static class ModelConversion
         try
         {
             var promoted = settings.PromoteConstants ? ConstantPromotion.Promote(model) : 0;
+            // Some exporters write nodes out of order (the ONNX spec asks for topological order);
+            // parameter selection and the gradient walk assume it.
+            TopologicalSort.Sort(model.Graph);
             ModelPreparation.InitializerInputsAsWeights(model);
             ModelPreparation.FixSymbolicDims(model, settings.Check.Dims);
             var gradient = GradcheckOptionSet.WithDefaultOutput(settings.Step.Gradient, model);
