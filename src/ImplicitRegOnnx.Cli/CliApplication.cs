@@ -26,6 +26,8 @@ public static class CliApplication
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(GradcheckCommand.Create(context));
+        root.Subcommands.Add(ConvertCommand.Create(context));
         root.Subcommands.Add(LowerCommand.Create(context));
         return root;
     }

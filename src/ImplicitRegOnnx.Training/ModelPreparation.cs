@@ -64,6 +64,51 @@ public static class ModelPreparation
         return changed;
     }
 
+    /// <summary>
+    /// Initializers that are also listed as graph inputs are, by the IR spec from IR 4 on, defaults a
+    /// caller may override, so training leaves them alone. Exporters that follow the IR 3 habit of
+    /// listing every weight as an input (PyTorch's keep_initializers_as_inputs, older tf2onnx and CNTK)
+    /// mean weights; this takes them off the input list so that they are trained. Returns how many.
+    /// </summary>
+    public static int InitializerInputsAsWeights(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var listed = model.Graph.Inputs.Where(v => v.IsInitializer).ToList();
+        foreach (var value in listed)
+        {
+            model.Graph.RemoveInput(value);
+        }
+        return listed.Count;
+    }
+
+    /// <summary>
+    /// Gives symbolic dimensions of the model's inputs the sizes named in <paramref name="sizes"/>
+    /// (symbol → size), except on axis 0, the batch, which stays as it is. Gradients of ops such as Conv
+    /// need static spatial sizes, which exporters often leave symbolic (paddle2onnx: every dim).
+    /// Returns how many dimensions were fixed.
+    /// </summary>
+    public static int FixSymbolicDims(Model model, IReadOnlyDictionary<string, long> sizes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sizes);
+        var fixedDims = 0;
+        foreach (var input in model.Graph.RequiredInputs)
+        {
+            if (input.TensorType is not { Shape: { } shape } type)
+            {
+                continue;
+            }
+            var dims = shape.Select((d, i) => i > 0 && d.Symbol is { } symbol && sizes.TryGetValue(symbol, out var size) ? Dim.Of(size) : d).ToArray();
+            var changed = dims.Where((d, i) => !d.Equals(shape[i])).Count();
+            if (changed > 0)
+            {
+                input.Type = new TensorType(type.ElementType, new Shape(dims));
+                fixedDims += changed;
+            }
+        }
+        return fixedDims;
+    }
+
     private static string FreshName(Graph graph, string name)
     {
         var names = graph.CollectNames();

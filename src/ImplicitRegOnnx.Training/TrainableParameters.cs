@@ -11,7 +11,7 @@ namespace ImplicitRegOnnx.Training;
 public static class TrainableParameters
 {
     /// <summary>Op inputs that never carry a gradient to parameters (indices, shapes, running statistics).</summary>
-    private static bool IsDifferentiableInput(Node node, int index) => (node.OpType, index) switch
+    internal static bool IsDifferentiableInput(Node node, int index) => (node.OpType, index) switch
     {
         ("BatchNormalization", 3 or 4) => false,
         ("Reshape" or "Expand" or "Tile" or "ConstantOfShape" or "Range" or "OneHot", >= 1) => false,

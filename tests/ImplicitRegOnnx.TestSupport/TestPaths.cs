@@ -12,6 +12,9 @@ public static class TestPaths
 
     public static string Model(string name) => Path.Combine(Models, name);
 
+    /// <summary>A model of tests/RealModels (third-party exporters; see its README).</summary>
+    public static string RealModel(string name) => Path.Combine(RepositoryRoot, "tests", "RealModels", name);
+
     /// <summary>../shared next to the repository, when present (it is on the team's machines and in CI).</summary>
     public static string? Shared
     {

@@ -16,10 +16,20 @@ public sealed class GradientOptionSet
     private readonly Option<string[]> _trainable = new("--trainable") { Description = "Train only parameters matching these globs (repeatable).", AllowMultipleArgumentsPerToken = false };
     private readonly Option<string[]> _freeze = new("--freeze") { Description = "Do not train parameters matching these globs (repeatable).", AllowMultipleArgumentsPerToken = false };
     private readonly Option<string?> _lossOutput;
+    private readonly LossKind? _defaultLoss;
+    private readonly bool _scaleOptional;
 
     /// <param name="withLossOutput">Offer --loss-output (the model computes its own loss).</param>
-    public GradientOptionSet(bool withLossOutput)
+    /// <param name="defaultLoss">The loss when --loss is not given (null: --loss is required).</param>
+    /// <param name="scaleOptional">The penalty's scale may be left out (c = 0) even with a penalty mode.</param>
+    public GradientOptionSet(bool withLossOutput, LossKind? defaultLoss = null, bool scaleOptional = false)
     {
+        _defaultLoss = defaultLoss;
+        _scaleOptional = scaleOptional;
+        if (defaultLoss is { } loss)
+        {
+            _loss.Description += $" Default: {loss.Name()}.";
+        }
         _lossOutput = withLossOutput
             ? new Option<string?>("--loss-output") { Description = "The model already outputs a scalar loss under this name: use it as C (no --loss, no target input)." }
             : null!;
@@ -42,7 +52,7 @@ public sealed class GradientOptionSet
     {
         var mode = ParseMode(parsed.GetValue(_penalty)!);
         var lambda = parsed.GetValue(_lambda);
-        var c = Coefficient(parsed.GetValue(_coefficient), lambda, mode);
+        var c = Coefficient(parsed.GetValue(_coefficient), lambda, _scaleOptional ? PenaltyMode.None : mode);
         var lossOutput = _lossOutput is null ? null : parsed.GetValue(_lossOutput);
         var lossName = parsed.GetValue(_loss);
         var lossKind = LossKind.CrossEntropy;
@@ -52,11 +62,15 @@ public sealed class GradientOptionSet
         }
         if (lossOutput is null)
         {
-            if (lossName is null)
+            if (lossName is null && _defaultLoss is { } fallback)
+            {
+                lossKind = fallback;
+            }
+            else if (lossName is null)
             {
                 throw CliException.Usage($"--loss is required: one of {string.Join(", ", Losses.Names)}" + (_lossOutput is null ? "" : " (or --loss-output NAME)"));
             }
-            if (!Losses.TryParse(lossName, out lossKind))
+            if (lossName is not null && !Losses.TryParse(lossName, out lossKind))
             {
                 throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
             }

@@ -22,54 +22,24 @@ public static class RewriteCommand
         var model = new Argument<string>("MODEL") { Description = "Path of the .onnx inference model." };
         var output = new Option<string>("--output-model", "-o") { Description = "Where to write the training-step model.", Required = true };
         var gradientOptions = new GradientOptionSet(withLossOutput: true);
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "sgd" };
-        var momentum = new Option<double?>("--momentum") { Description = "μ of --optimizer momentum (default 0.9)." };
-        var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum (with --optimizer momentum)." };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay added to the gradient, as in PyTorch." };
-        var beta1 = new Option<double>("--beta1") { Description = "Adam β1.", DefaultValueFactory = _ => 0.9 };
-        var beta2 = new Option<double>("--beta2") { Description = "Adam β2.", DefaultValueFactory = _ => 0.999 };
-        var epsilon = new Option<double>("--epsilon") { Description = "Adam ε.", DefaultValueFactory = _ => 1e-8 };
+        var stepOptions = new StepOptionSet();
         var evalOut = new Option<string?>("--eval-out") { Description = "Also write an evaluation model (inputs: model inputs, target, parameters; outputs: loss and the original outputs)." };
         var initOut = new Option<string?>("--init-out") { Description = "Where to write the initial-state model (default: TRAIN.init.onnx next to the step model)." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
-        var noOptimize = new Option<bool>("--no-optimize") { Description = "Skip CSE, dead-code removal and constant folding of the step model." };
 
         var command = new Command("rewrite", "Rewrite an inference model into a training-step model with the minibatch-gradient penalty and an optimizer update.");
         command.Arguments.Add(model);
         command.Options.Add(output);
         gradientOptions.AddTo(command);
-        foreach (var option in new Option[] { optimizer, momentum, nesterov, weightDecay, beta1, beta2, epsilon, evalOut, initOut, json, noOptimize })
+        stepOptions.AddTo(command);
+        foreach (var option in new Option[] { evalOut, initOut, json })
         {
             command.Options.Add(option);
         }
         command.SetAction(parsed => ErrorHandling.Guard(context, () =>
         {
             var (gradient, lambda) = gradientOptions.Parse(parsed);
-            var optimizerName = parsed.GetValue(optimizer)!;
-            if (!OptimizerOptions.TryParse(optimizerName, out var kind))
-            {
-                throw CliException.Usage($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
-            }
-            if (parsed.GetValue(momentum) is not null && kind != OptimizerKind.Momentum)
-            {
-                throw CliException.Usage("--momentum needs --optimizer momentum");
-            }
-            var options = new StepModelOptions
-            {
-                Gradient = gradient,
-                Lambda = lambda,
-                Optimize = !parsed.GetValue(noOptimize),
-                Optimizer = new OptimizerOptions
-                {
-                    Kind = kind,
-                    Momentum = parsed.GetValue(momentum) ?? 0.9,
-                    Nesterov = parsed.GetValue(nesterov),
-                    WeightDecay = parsed.GetValue(weightDecay),
-                    Beta1 = parsed.GetValue(beta1),
-                    Beta2 = parsed.GetValue(beta2),
-                    Epsilon = parsed.GetValue(epsilon),
-                },
-            };
+            var options = stepOptions.Parse(parsed, gradient, lambda);
             return Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(output), parsed.GetValue(evalOut), parsed.GetValue(initOut), options, parsed.GetValue(json));
         }));
         return command;

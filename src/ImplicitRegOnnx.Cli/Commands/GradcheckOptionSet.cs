@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Text.Json;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime.Verification;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Cli.Commands;
+
+/// <summary>The options of a gradient check (batch, seed, directions, sizes of symbolic dims), shared by <c>gradcheck</c> and <c>convert --gradcheck</c>.</summary>
+public sealed class GradcheckOptionSet
+{
+    private readonly Option<long?> _batch = new("--batch") { Description = "Batch size of the random inputs (first dim when symbolic or unknown; default: the larger of 2 and --microbatches)." };
+    private readonly Option<int> _seed = new("--seed") { Description = "Seed of the random inputs, targets and directions.", DefaultValueFactory = _ => 1234 };
+    private readonly Option<int> _directions = new("--directions") { Description = "Number of random directions checked.", DefaultValueFactory = _ => 3 };
+    private readonly Option<string[]> _dims = new("--dim")
+    {
+        Description = "Size of a symbolic input dimension, NAME=SIZE (repeatable): fixed in the model except on axis 0 (the batch), and used for random inputs ('*=SIZE' sets the default, 2).",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (var option in new Option[] { _batch, _seed, _directions, _dims })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    public GradientCheckOptions Parse(ParseResult parsed, GradientModelOptions gradient)
+    {
+        ArgumentNullException.ThrowIfNull(parsed);
+        var batch = parsed.GetValue(_batch) ?? Math.Max(2, gradient.Penalty.Microbatches);
+        if (batch < 1)
+        {
+            throw CliException.Usage($"--batch must be at least 1, not {batch}");
+        }
+        if (batch % gradient.Penalty.Microbatches != 0)
+        {
+            throw CliException.Usage($"--batch {batch} is not divisible by --microbatches {gradient.Penalty.Microbatches}");
+        }
+        var directions = parsed.GetValue(_directions);
+        if (directions < 1)
+        {
+            throw CliException.Usage($"--directions must be at least 1, not {directions}");
+        }
+        var feeds = OptimizeCommand.ParseDims(parsed.GetValue(_dims) ?? [], [], parsed.GetValue(_seed));
+        return new GradientCheckOptions
+        {
+            Gradient = gradient,
+            Batch = batch,
+            Seed = feeds.Seed,
+            Dims = feeds.Dims,
+            DefaultDim = feeds.DefaultDim,
+            Directions = directions,
+        };
+    }
+
+    /// <summary>Without --output (or --loss-output), the loss goes on the first floating-point output.</summary>
+    public static GradientCheckOptions WithDefaultOutput(GradientCheckOptions options, Model model)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options with { Gradient = WithDefaultOutput(options.Gradient, model) };
+    }
+
+    /// <summary>Without --output (or --loss-output), the loss goes on the first floating-point output.</summary>
+    public static GradientModelOptions WithDefaultOutput(GradientModelOptions options, Model model)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(model);
+        if (options.Output is not null || options.LossOutput is not null)
+        {
+            return options;
+        }
+        return UnsupportedOperators.TrainableOutputs(model.Graph) is [var first, ..] ? options with { Output = first.Name } : options;
+    }
+
+    /// <summary>Writes a number, or null when it is NaN or infinite (JSON has no such numbers).</summary>
+    public static void WriteNumber(Utf8JsonWriter writer, string name, double value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumber(name, value);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+}
