@@ -26,6 +26,7 @@ public static class CliApplication
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(SweepCommand.Create(context));
         return root;
     }
 
