@@ -150,7 +150,7 @@ public static class SweepCommand
         Dictionary<string, TrainerOptions> optionsByKey, Model inference, Dataset train, Dataset test, string outFolder, int parallel, int threads)
     {
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"sweep: {points.Count} runs ({string.Join(", ", experiments.Select(e => e.Name).Where(n => n.Length > 0))}), {parallel} at a time with {threads} thread(s) each; {train.Count} training and {test.Count} test examples"));
+            $"sweep: {points.Count} runs{Experiments(experiments)}, {parallel} at a time with {threads} thread(s) each; {train.Count} training and {test.Count} test examples"));
         var runs = Path.Combine(outFolder, "runs");
         var finished = 0;
         IReadOnlyList<RunResult> results;
@@ -212,6 +212,12 @@ public static class SweepCommand
             context.Out.WriteLine($"wrote {folder}: results.csv, results.jsonl, summary.csv, table.md and plots");
         }
         return ExitCodes.Ok;
+    }
+
+    private static string Experiments(IReadOnlyList<SweepExperiment> experiments)
+    {
+        var names = experiments.Select(e => e.Name).Where(n => n.Length > 0).ToList();
+        return names.Count == 0 ? "" : $" ({string.Join(", ", names)})";
     }
 
     private static IReadOnlyList<string> SplitList(string name, string value)
