@@ -48,6 +48,7 @@ public static class SweepPresets
         string[] fullBatchLrs = quick ? ["0.2", "0.8"] : ["0.1", "0.2", "0.4", "0.8", "1.6"];
         const string large = "256";
         const string microbatchesOf32 = "8";
+        var equalStepEpochs = (int.Parse(epochs, CultureInfo.InvariantCulture) * 8).ToString(CultureInfo.InvariantCulture);
 
         static IReadOnlyList<SweepPoint> Grid(params (string Name, string[] Values)[] lists) =>
             SweepGrid.Expand(SweepGrid.Axes([.. lists.Select(l => KeyValuePair.Create(l.Name, (IReadOnlyList<string>)l.Values))]));
@@ -80,6 +81,10 @@ public static class SweepPresets
                 new SweepSeries($"SGD + penalty on microbatches of 32, λ = ε = {Format(referenceLr)}",
                     Grid(Sgd(), Epochs(), ("penalty", ["exact"]), ("microbatches", [microbatchesOf32]), ("batch-size", [large]), ("lr", [Format(referenceLr)]), Seeds())),
                 new SweepSeries($"SGD, linear scaling ε = {Format(referenceLr * 8)}", Grid(Sgd(), Epochs(), Plain(), ("batch-size", [large]), ("lr", [Format(referenceLr * 8)]), Seeds())),
+                // B = 256 takes 8× fewer steps per epoch than B = 32; these two give it as many steps as B = 32 gets.
+                new SweepSeries($"SGD, ε = {Format(referenceLr)}, as many steps as B = 32", Grid(Sgd(), ("epochs", [equalStepEpochs]), Plain(), ("batch-size", [large]), ("lr", [Format(referenceLr)]), Seeds())),
+                new SweepSeries($"SGD + penalty on microbatches of 32, as many steps as B = 32",
+                    Grid(Sgd(), ("epochs", [equalStepEpochs]), ("penalty", ["exact"]), ("microbatches", [microbatchesOf32]), ("batch-size", [large]), ("lr", [Format(referenceLr)]), Seeds())),
             ]),
             new SweepExperiment("e-full-batch", $"e. full-batch gradient descent (B = N = {fullBatch}, {fullBatchSteps} steps)", "lr", "learning rate ε", LogX: true,
             [
