@@ -32,7 +32,7 @@ public static class SweepPresets
     {
         var quick = preset == "quick";
         var setup = Setup(preset);
-        var s = seeds ?? (quick ? ["1", "2"] : ["1", "2", "3", "4", "5"]);
+        var s = seeds ?? (quick ? ["1", "2", "3"] : ["1", "2", "3", "4", "5"]);
         var epochs = quick ? "30" : "60";
         string[] lrs = quick
             ? ["0.0125", "0.025", "0.05", "0.1", "0.2", "0.4", "0.8"]
