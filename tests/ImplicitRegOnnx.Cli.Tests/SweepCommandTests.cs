@@ -43,7 +43,8 @@ public sealed class SweepCommandTests : IDisposable
         var table = File.ReadAllText(Path.Combine(folder, "table.md"));
         Assert.Contains("| lr |", table, StringComparison.Ordinal);
         Assert.Contains(" ± ", table, StringComparison.Ordinal);
-        foreach (var stem in new[] { "test_accuracy", "best_test_accuracy", "train_loss" })
+        Assert.Equal(5, Plots.SweepPlots.Standard.Count);
+        foreach (var stem in Plots.SweepPlots.Standard.Select(m => m.FileStem))
         {
             var png = File.ReadAllBytes(Path.Combine(folder, stem + ".png"));
             Assert.True(png.Length > 1000);

@@ -9,7 +9,10 @@ namespace ImplicitRegOnnx.Cli.Plots;
 /// <param name="YLabel">The y axis label.</param>
 /// <param name="Select">The statistic of a row.</param>
 /// <param name="Scale">Multiplies mean and std (100 for percentages).</param>
-public sealed record PlotMetric(string FileStem, string YLabel, Func<AggregateRow, Statistic> Select, double Scale = 1);
+/// <param name="ZoomSpan">When set, the y axis shows only this span below the best mean (above the lowest, for
+/// losses), so that differences of a point or two stay visible next to collapsed runs, which fall off the scale.</param>
+/// <param name="HigherIsBetter">Whether the best mean is the highest (accuracies) or the lowest (losses).</param>
+public sealed record PlotMetric(string FileStem, string YLabel, Func<AggregateRow, Statistic> Select, double Scale = 1, double? ZoomSpan = null, bool HigherIsBetter = true);
 
 /// <summary>
 /// Plots of an experiment with ScottPlot: one line per series, mean over seeds with ± one standard
@@ -18,14 +21,19 @@ public sealed record PlotMetric(string FileStem, string YLabel, Func<AggregateRo
 public static class SweepPlots
 {
     public const int Width = 760;
-    public const int Height = 500;
+    public const int Height = 560;
 
-    /// <summary>What every experiment gets plotted: final and best test accuracy, and the final training loss.</summary>
+    /// <summary>
+    /// What every experiment gets plotted: final test accuracy (whole range and zoomed on the best), best
+    /// test accuracy over epochs (zoomed), the final training loss and the final mean minibatch ||∇Ĉ_k||².
+    /// </summary>
     public static IReadOnlyList<PlotMetric> Standard { get; } =
     [
         new("test_accuracy", "final test accuracy (%)", r => r.FinalTestAccuracy, 100),
-        new("best_test_accuracy", "best test accuracy over epochs (%)", r => r.BestTestAccuracy, 100),
+        new("test_accuracy_zoom", "final test accuracy (%), zoomed", r => r.FinalTestAccuracy, 100, ZoomSpan: 6),
+        new("best_test_accuracy_zoom", "best test accuracy over epochs (%), zoomed", r => r.BestTestAccuracy, 100, ZoomSpan: 6),
         new("train_loss", "training loss C at the end", r => r.TrainLoss),
+        new("minibatch_grad_norm", "mean minibatch ‖∇Ĉ_k‖² at the end", r => r.MeanMinibatchGradNormSq),
     ];
 
     /// <summary>
@@ -59,6 +67,7 @@ public static class SweepPlots
         var plot = new Plot();
         MarkerShape[] shapes = [MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond, MarkerShape.OpenCircle];
         var ticks = new SortedDictionary<double, string>();
+        var plotted = new List<(double Mean, double Error)>();
         var index = 0;
         foreach (var series in experiment.Series)
         {
@@ -80,6 +89,7 @@ public static class SweepPlots
             line.LineWidth = 2;
             line.MarkerSize = 8;
             line.MarkerShape = shapes[index % shapes.Length];
+            plotted.AddRange(ys.Zip(errors));
             var bars = plot.Add.ErrorBar(xs, ys, errors);
             bars.Color = line.Color;
             for (var i = 0; i < xs.Length; i++)
@@ -92,10 +102,19 @@ public static class SweepPlots
         {
             plot.Axes.Bottom.SetTicks([.. ticks.Keys], [.. ticks.Values]);
         }
+        if (metric.ZoomSpan is { } span && plotted.Count > 0)
+        {
+            var margin = span / 6;
+            var (low, high) = metric.HigherIsBetter
+                ? (plotted.Max(p => p.Mean) - span, Math.Min(plotted.Max(p => p.Mean + p.Error), plotted.Max(p => p.Mean) + span / 2) + margin)
+                : (Math.Max(plotted.Min(p => p.Mean - p.Error), plotted.Min(p => p.Mean) - span / 2) - margin, plotted.Min(p => p.Mean) + span);
+            plot.Axes.SetLimitsY(low, high);
+        }
         plot.Title(experiment.Title);
         plot.XLabel(experiment.XLabel + (experiment.LogX ? " (log scale)" : ""));
         plot.YLabel(metric.YLabel);
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Bottom);
+        plot.Legend.Orientation = Orientation.Vertical;
         return plot;
     }
 
