@@ -24,7 +24,7 @@ public static class SweepCommand
         var training = new TrainOptionSet();
         var lists = training.Names.Select(name => new Option<string?>(name)
         {
-            Description = $"Like train's {name}; a comma-separated list sweeps over its values.",
+            Description = $"{training.DescriptionOf(name)} As for train (same default); a comma-separated list sweeps over its values.",
         }).ToList();
         var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (a preset's default: models/mlp_relu.onnx).", Arity = ArgumentArity.ZeroOrOne };
         var data = new Option<string?>("--data") { Description = "Training data (as for train); a preset's default: Debian's Fashion-MNIST training images." };

@@ -28,6 +28,9 @@ public sealed class TrainOptionSet
     /// <summary>The names of the options in this set (what <c>sweep</c> lets take a list).</summary>
     public IReadOnlyList<string> Names => [.. All.Select(o => o.Name)];
 
+    /// <summary>The help text of an option of this set, by name ("--lr").</summary>
+    public string? DescriptionOf(string name) => All.FirstOrDefault(o => o.Name == name)?.Description;
+
     private Option[] All => [_loss, _epochs, _batchSize, _lr, _schedule, _coefficient, _lambda, _penalty, _microbatches, _optimizer, _seed, _maxSteps, _keepLast];
 
     public void AddTo(Command command)
