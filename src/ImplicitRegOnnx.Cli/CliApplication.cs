@@ -29,6 +29,7 @@ public static class CliApplication
         root.Subcommands.Add(GradcheckCommand.Create(context));
         root.Subcommands.Add(ConvertCommand.Create(context));
         root.Subcommands.Add(LowerCommand.Create(context));
+        root.Subcommands.Add(SweepCommand.Create(context));
         return root;
     }
 

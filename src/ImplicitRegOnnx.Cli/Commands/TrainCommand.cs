@@ -26,20 +26,8 @@ public static class TrainCommand
         var testData = new Option<string?>("--test-data") { Description = "Held-out data evaluated after every epoch." };
         var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default the last)." };
         var normalize = new Option<string>("--normalize") { Description = "none, scale, scale:D, standardize or minmax (statistics from the training data).", DefaultValueFactory = _ => "none" };
-        var loss = new Option<string?>("--loss") { Description = $"{string.Join(", ", Losses.Names)} (default: cross-entropy for class labels, mse otherwise)." };
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };
-        var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
-        var lr = new Option<float>("--lr") { Description = "Learning rate ε.", DefaultValueFactory = _ => 0.05f };
-        var schedule = new Option<string>("--lr-schedule") { Description = "constant, cosine or step.", DefaultValueFactory = _ => "constant" };
-        var coefficient = new Option<double?>("--coefficient") { Description = "c in C + c·R." };
-        var lambda = new Option<double?>("--lambda") { Description = "λ with c = λ/4 (default: the learning rate, as in the paper)." };
-        var penalty = new Option<string>("--penalty") { Description = "exact, finite-difference or none.", DefaultValueFactory = _ => "exact" };
-        var microbatches = new Option<int>("--microbatches") { Description = "n microbatches per batch for the penalty.", DefaultValueFactory = _ => 2 };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "momentum" };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the per-epoch permutations.", DefaultValueFactory = _ => 0UL };
+        var training = new TrainOptionSet();
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads (0: its default).", DefaultValueFactory = _ => 0 };
-        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many steps." };
-        var keepLast = new Option<bool>("--keep-last") { Description = "Keep the last incomplete batch of each epoch." };
         var export = new Option<string?>("--export") { Description = "Write the trained inference model here." };
         var metrics = new Option<string?>("--metrics") { Description = "Write one JSON line per step and per epoch here." };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda[:N] (auto: CUDA when its provider loads, else the CPU).", DefaultValueFactory = _ => "auto" };
@@ -51,7 +39,12 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model with the explicit implicit-regularization penalty (CPU).");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, testData, labelColumn, normalize, loss, epochs, batchSize, lr, schedule, coefficient, lambda, penalty, microbatches, optimizer, seed, threads, maxSteps, keepLast, device, checkpointDir, checkpointEvery, keepCheckpoints, resume, export, metrics, summary })
+        foreach (var option in new Option[] { data, testData, labelColumn, normalize })
+        {
+            command.Options.Add(option);
+        }
+        training.AddTo(command);
+        foreach (var option in new Option[] { threads, device, checkpointDir, checkpointEvery, keepCheckpoints, resume, export, metrics, summary })
         {
             command.Options.Add(option);
         }
@@ -63,69 +56,13 @@ public static class TrainCommand
             {
                 throw CliException.Usage("--data is required with a MODEL (only the embedded default trains without data)");
             }
-            var learningRate = parsed.GetValue(lr);
-            if (!float.IsFinite(learningRate) || learningRate <= 0)
-            {
-                throw CliException.Usage($"--lr must be a positive number, not {learningRate}");
-            }
-            var size = parsed.GetValue(batchSize);
-            var epochCount = parsed.GetValue(epochs);
-            if (size < 1 || epochCount < 1)
-            {
-                throw CliException.Usage("--batch-size and --epochs must be at least 1");
-            }
-            var mode = GradientOptionSet.ParseMode(parsed.GetValue(penalty)!);
-            if (parsed.GetValue(coefficient) is not null && parsed.GetValue(lambda) is not null)
-            {
-                throw CliException.Usage("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
-            }
-            var lambdaValue = parsed.GetValue(lambda) ?? (parsed.GetValue(coefficient) is null ? learningRate : null);
-            var c = parsed.GetValue(coefficient) ?? PenaltyOptions.CoefficientFromLambda(lambdaValue!.Value);
-            if (!double.IsFinite(c) || c < 0)
-            {
-                throw CliException.Usage("--coefficient and --lambda must be non-negative numbers");
-            }
-            var optimizerName = parsed.GetValue(optimizer)!;
-            if (!OptimizerOptions.TryParse(optimizerName, out var optimizerKind))
-            {
-                throw CliException.Usage($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
-            }
-            var scheduleName = parsed.GetValue(schedule);
-            var scheduleKind = scheduleName switch
-            {
-                "constant" => LearningRateSchedule.Constant,
-                "cosine" => LearningRateSchedule.Cosine,
-                "step" => LearningRateSchedule.Step,
-                _ => throw CliException.Usage($"--lr-schedule {scheduleName}: use constant, cosine or step"),
-            };
+            var (parsedOptions, lossName) = training.Parse(parsed);
 
             var inference = modelPath is null ? ModelFiles.LoadDefault() : ModelFiles.Load(modelPath, context);
             var (train, test) = LoadData(dataPath, parsed.GetValue(testData), parsed.GetValue(labelColumn), parsed.GetValue(normalize)!);
-            var lossName = parsed.GetValue(loss) ?? (train.HasClassLabels ? "cross-entropy" : "mse");
-            if (!Losses.TryParse(lossName, out var lossKind))
+            var options = TrainOptionSet.WithLoss(parsedOptions, lossName, train.HasClassLabels) with
             {
-                throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
-            }
-            var options = new TrainerOptions
-            {
-                Step = new StepModelOptions
-                {
-                    Gradient = new GradientModelOptions
-                    {
-                        Loss = lossKind,
-                        Penalty = new PenaltyOptions { Mode = mode, Coefficient = c, Microbatches = parsed.GetValue(microbatches) },
-                    },
-                    Optimizer = new OptimizerOptions { Kind = optimizerKind },
-                    Lambda = lambdaValue,
-                },
-                LearningRate = learningRate,
-                Schedule = scheduleKind,
-                Epochs = epochCount,
-                BatchSize = size,
-                Seed = parsed.GetValue(seed),
                 Threads = parsed.GetValue(threads),
-                MaxSteps = parsed.GetValue(maxSteps),
-                KeepLast = parsed.GetValue(keepLast),
                 CheckpointDirectory = parsed.GetValue(checkpointDir),
                 CheckpointEvery = parsed.GetValue(checkpointEvery),
                 KeepCheckpoints = parsed.GetValue(keepCheckpoints),
@@ -148,7 +85,7 @@ public static class TrainCommand
         return command;
     }
 
-    private static (Dataset Train, Dataset? Test) LoadData(string? dataPath, string? testPath, string? labelColumn, string normalize)
+    internal static (Dataset Train, Dataset? Test) LoadData(string? dataPath, string? testPath, string? labelColumn, string normalize)
     {
         try
         {

@@ -1,0 +1,314 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ImplicitRegOnnx.Cli.Plots;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime;
+using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Experiments;
+
+namespace ImplicitRegOnnx.Cli.Commands;
+
+/// <summary>
+/// <c>implicitreg sweep [MODEL] --data D --test-data T --out-dir DIR [--lr 0.05,0.1 --seed 1,2 ...]</c> or
+/// <c>implicitreg sweep --preset quick --out-dir DIR</c>: a grid of training runs, several at a time,
+/// resumable (finished runs are skipped), with results as CSV/JSON lines, a Markdown table (mean ± std
+/// over seeds) and plots (PNG and SVG).
+/// </summary>
+public static class SweepCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create(CommandContext context)
+    {
+        var training = new TrainOptionSet();
+        var lists = training.Names.Select(name => new Option<string?>(name)
+        {
+            Description = $"{training.DescriptionOf(name)} As for train (same default); a comma-separated list sweeps over its values.",
+        }).ToList();
+        var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (a preset's default: models/mlp_relu.onnx).", Arity = ArgumentArity.ZeroOrOne };
+        var data = new Option<string?>("--data") { Description = "Training data (as for train); a preset's default: Debian's Fashion-MNIST training images." };
+        var testData = new Option<string?>("--test-data") { Description = "Test data evaluated after every epoch (required without a preset)." };
+        var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default the last)." };
+        var normalize = new Option<string?>("--normalize") { Description = "none, scale, scale:D, standardize or minmax (default none; presets: scale)." };
+        var trainSize = new Option<int?>("--train-size") { Description = "Use the first N training examples (default all; presets fix it)." };
+        var testSize = new Option<int?>("--test-size") { Description = "Use the first N test examples (default all; presets fix it)." };
+        var outDir = new Option<string>("--out-dir") { Description = "Where runs/, results and plots go (runs already there are skipped).", Required = true };
+        var preset = new Option<string?>("--preset") { Description = "quick (the five experiments in about 20 minutes on 2 cores) or full (hours)." };
+        var only = new Option<string?>("--experiments") { Description = "With --preset: a comma-separated subset of experiments (a, b, c, d, e)." };
+        var zip = new Option<string[]>("--zip") { Description = "Options whose lists go together instead of crossed, e.g. --zip batch-size,lr (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var plotX = new Option<string?>("--plot-x") { Description = "Option on the plots' x axis (default: lr when it is listed, else the first listed option)." };
+        var parallel = new Option<int?>("--parallel") { Description = "Runs at a time (default: cores / --threads-per-run)." };
+        var threadsPerRun = new Option<int>("--threads-per-run") { Description = "ONNX Runtime threads of each run.", DefaultValueFactory = _ => 1 };
+
+        var command = new Command("sweep", "Run a grid of training runs (in parallel, resumable) and write results, tables and plots.");
+        command.Arguments.Add(model);
+        foreach (var option in new Option[] { data, testData, labelColumn, normalize, trainSize, testSize, outDir, preset, only, zip, plotX, parallel, threadsPerRun })
+        {
+            command.Options.Add(option);
+        }
+        foreach (var option in lists)
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        {
+            var given = lists.Select(o => (Name: o.Name[2..], Value: parsed.GetValue(o))).Where(p => p.Value is not null)
+                .Select(p => KeyValuePair.Create(p.Name, SplitList(p.Name, p.Value!))).ToList();
+            var presetName = parsed.GetValue(preset);
+            IReadOnlyList<SweepExperiment> experiments;
+            SweepSetup? setup = null;
+            if (presetName is not null)
+            {
+                if (!SweepPresets.Names.Contains(presetName))
+                {
+                    throw CliException.Usage($"--preset {presetName}: use one of {string.Join(", ", SweepPresets.Names)}");
+                }
+                if (given.FirstOrDefault(p => p.Key != SweepAggregation.SeedOption) is { Key: { } fixedByPreset })
+                {
+                    throw CliException.Usage($"--{fixedByPreset}: a preset fixes the training options (only --seed may be given with --preset)");
+                }
+                setup = SweepPresets.Setup(presetName);
+                var seeds = given.FirstOrDefault(p => p.Key == SweepAggregation.SeedOption).Value;
+                experiments = SelectExperiments(SweepPresets.Experiments(presetName, seeds), parsed.GetValue(only));
+            }
+            else
+            {
+                if (parsed.GetValue(only) is not null)
+                {
+                    throw CliException.Usage("--experiments selects experiments of a --preset; give --preset too");
+                }
+                if (parsed.GetValue(testData) is null)
+                {
+                    throw CliException.Usage("--test-data is required (test accuracy is what a sweep compares), or use --preset");
+                }
+                experiments = [PlainExperiment(given, parsed.GetValue(zip) ?? [], parsed.GetValue(plotX))];
+            }
+
+            var threads = parsed.GetValue(threadsPerRun);
+            if (threads < 1)
+            {
+                throw CliException.Usage("--threads-per-run must be at least 1");
+            }
+            var runsAtOnce = parsed.GetValue(parallel) ?? Math.Max(1, Environment.ProcessorCount / threads);
+            if (runsAtOnce < 1)
+            {
+                throw CliException.Usage("--parallel must be at least 1");
+            }
+
+            // Every point is checked before anything runs, so a bad value fails at once, naming its option.
+            var pointCommand = new Command("point");
+            training.AddTo(pointCommand);
+            var points = experiments.SelectMany(e => e.Points).DistinctBy(p => p.Key, StringComparer.Ordinal).ToList();
+            var parsedPoints = points.ToDictionary(p => p.Key, p => ParsePoint(pointCommand, training, p), StringComparer.Ordinal);
+
+            var modelPath = parsed.GetValue(model) ?? setup?.Model
+                ?? throw CliException.Usage("MODEL is required without --preset");
+            var dataPath = parsed.GetValue(data) ?? setup?.Data
+                ?? throw CliException.Usage("--data is required without --preset");
+            var testPath = parsed.GetValue(testData) ?? setup!.TestData;
+            foreach (var (path, what) in new[] { (dataPath, "--data"), (testPath, "--test-data") })
+            {
+                if (!File.Exists(path) && !Directory.Exists(path))
+                {
+                    var hint = path.StartsWith(SweepPresets.FashionMnist, StringComparison.Ordinal)
+                        ? "; install Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist) or give " + what
+                        : "";
+                    throw CliException.Usage($"{path}: no such file ({what}){hint}");
+                }
+            }
+            var inference = ModelFiles.Load(modelPath, context);
+            var normalization = parsed.GetValue(normalize) ?? setup?.Normalize ?? "none";
+            var (train, test) = TrainCommand.LoadData(dataPath, testPath, parsed.GetValue(labelColumn), normalization);
+            var trainCount = parsed.GetValue(trainSize) ?? setup?.TrainSize;
+            var testCount = parsed.GetValue(testSize) ?? setup?.TestSize;
+            if (trainCount is < 1 || testCount is < 1)
+            {
+                throw CliException.Usage("--train-size and --test-size must be at least 1");
+            }
+            train = trainCount is { } n ? train.Take(n) : train;
+            var optionsByKey = parsedPoints.ToDictionary(p => p.Key, p => TrainOptionSet.WithLoss(p.Value.Options, p.Value.LossName, train.HasClassLabels), StringComparer.Ordinal);
+            var held = testCount is { } t ? test!.Take(t) : test!;
+
+            var outFolder = parsed.GetValue(outDir)!;
+            CheckSetup(outFolder, new Dictionary<string, string>
+            {
+                ["model"] = Path.GetFileName(modelPath),
+                ["model_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(inference.ToBytes())),
+                ["data"] = Path.GetFileName(dataPath),
+                ["test_data"] = Path.GetFileName(testPath),
+                ["train_examples"] = train.Count.ToString(CultureInfo.InvariantCulture),
+                ["test_examples"] = held.Count.ToString(CultureInfo.InvariantCulture),
+                ["normalize"] = normalization,
+            });
+            return Execute(context, experiments, points, optionsByKey, inference, train, held, outFolder, runsAtOnce, threads);
+        }));
+        return command;
+    }
+
+    private static int Execute(CommandContext context, IReadOnlyList<SweepExperiment> experiments, List<SweepPoint> points,
+        Dictionary<string, TrainerOptions> optionsByKey, Model inference, Dataset train, Dataset test, string outFolder, int parallel, int threads)
+    {
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"sweep: {points.Count} runs{Experiments(experiments)}, {parallel} at a time with {threads} thread(s) each; {train.Count} training and {test.Count} test examples"));
+        var runs = Path.Combine(outFolder, "runs");
+        var finished = 0;
+        IReadOnlyList<RunResult> results;
+        try
+        {
+            results = RunAll();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // A run's own error (e.g. a batch the penalty's microbatches do not divide) reaches the user as it was thrown.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
+        IReadOnlyList<RunResult> RunAll() => SweepRunner.Run(points, runs, parallel, point =>
+        {
+            var options = optionsByKey[point.Key] with { Threads = threads, Device = Device.Cpu };
+            try
+            {
+                return ExperimentRun.Execute(point, inference, train, test, options);
+            }
+            catch (Exception e) when (e is Training.TrainingSetupException or Autodiff.GradientException)
+            {
+                throw CliException.Usage($"run {point.Key}: {e.Message}", e);
+            }
+        }, (point, result, outcome) =>
+        {
+            finished++;
+            var what = outcome == RunOutcome.Skipped
+                ? "already done"
+                : result.Diverged
+                    ? "diverged"
+                    : string.Create(CultureInfo.InvariantCulture, $"test accuracy {result.FinalTestAccuracy * 100:0.00}% (best {result.BestTestAccuracy * 100:0.00}%), {result.Seconds:0.0} s");
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{finished}/{points.Count}] {point.Key}: {what}"));
+        });
+        var byKey = results.ToDictionary(r => r.Key, StringComparer.Ordinal);
+        foreach (var experiment in experiments)
+        {
+            var folder = experiment.Name.Length == 0 ? outFolder : Path.Combine(outFolder, experiment.Name);
+            Directory.CreateDirectory(folder);
+            var ordered = experiment.Points.Select(p => byKey[p.Key]).ToList();
+            var seriesByKey = new Dictionary<string, string>(StringComparer.Ordinal);
+            var rows = new List<AggregateRow>();
+            foreach (var series in experiment.Series)
+            {
+                foreach (var p in series.Points)
+                {
+                    seriesByKey.TryAdd(p.Key, series.Label);
+                }
+                rows.AddRange(SweepAggregation.Aggregate(series.Points.Select(p => byKey[p.Key]), series.Label));
+            }
+            ResultFiles.WriteRunsCsv(Path.Combine(folder, "results.csv"), ordered, seriesByKey);
+            ResultFiles.WriteRunsJsonl(Path.Combine(folder, "results.jsonl"), ordered);
+            ResultFiles.WriteSummaryCsv(Path.Combine(folder, "summary.csv"), rows);
+            AtomicFile.WriteAllText(Path.Combine(folder, "table.md"), ResultFiles.MarkdownTable(rows));
+            if (rows.Any(r => double.TryParse(r.Parameters.GetValueOrDefault(experiment.XOption), NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+            {
+                SweepPlots.Write(folder, experiment, rows);
+            }
+            context.Out.WriteLine($"wrote {folder}: results.csv, results.jsonl, summary.csv, table.md and plots");
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static string Experiments(IReadOnlyList<SweepExperiment> experiments)
+    {
+        var names = experiments.Select(e => e.Name).Where(n => n.Length > 0).ToList();
+        return names.Count == 0 ? "" : $" ({string.Join(", ", names)})";
+    }
+
+    private static IReadOnlyList<string> SplitList(string name, string value)
+    {
+        try
+        {
+            return SweepGrid.SplitList(value);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliException.Usage($"--{name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>One point's values parsed exactly as train parses them; a bad value is a usage error naming its option.</summary>
+    private static (TrainerOptions Options, string? LossName) ParsePoint(Command pointCommand, TrainOptionSet training, SweepPoint point)
+    {
+        var args = point.Values.SelectMany(p => new[] { "--" + p.Key, p.Value }).ToArray();
+        var parsed = pointCommand.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            throw CliException.Usage($"{parsed.Errors[0].Message.TrimEnd('.')} (sweep point {point.Key})");
+        }
+        return training.Parse(parsed);
+    }
+
+    private static SweepExperiment PlainExperiment(List<KeyValuePair<string, IReadOnlyList<string>>> given, string[] zip, string? plotX)
+    {
+        IReadOnlyList<SweepAxis> axes;
+        try
+        {
+            axes = SweepGrid.Axes(given, [.. zip.Select(z => SplitList("zip", z).Select(n => n.TrimStart('-')).ToList())]);
+        }
+        catch (ArgumentException e)
+        {
+            throw CliException.Usage($"--zip: {e.Message}", e);
+        }
+        var points = SweepGrid.Expand(axes);
+        var listed = given.Where(p => p.Value.Count > 1).Select(p => p.Key).ToList();
+        var x = plotX?.TrimStart('-') ?? (listed.Contains("lr") ? "lr" : listed.FirstOrDefault(n => n != SweepAggregation.SeedOption) ?? "lr");
+        if (plotX is not null && !given.Any(p => p.Key == x))
+        {
+            throw CliException.Usage($"--plot-x {plotX}: not one of the given options ({string.Join(", ", given.Select(p => "--" + p.Key))})");
+        }
+        // One series per combination of the other listed options (seeds aside).
+        var seriesOptions = listed.Where(n => n != x && n != SweepAggregation.SeedOption).ToList();
+        var series = points.GroupBy(p => string.Join(", ", seriesOptions.Select(n => $"{n} = {p[n]}")), StringComparer.Ordinal)
+            .Select(g => new SweepSeries(g.Key.Length == 0 ? "runs" : g.Key, [.. g])).ToList();
+        return new SweepExperiment("", $"test accuracy against {x}", x, x, LogX: x is "lr" or "batch-size" or "lambda" or "coefficient", series);
+    }
+
+    private static IReadOnlyList<SweepExperiment> SelectExperiments(IReadOnlyList<SweepExperiment> all, string? only)
+    {
+        if (only is null)
+        {
+            return all;
+        }
+        var wanted = SplitList("experiments", only);
+        var unknown = wanted.Where(w => !all.Any(e => e.Name.StartsWith(w + "-", StringComparison.Ordinal) || e.Name == w)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw CliException.Usage($"--experiments {only}: no experiment {string.Join(", ", unknown)}; use {string.Join(", ", all.Select(e => e.Name[..1]))}");
+        }
+        return [.. all.Where(e => wanted.Any(w => e.Name.StartsWith(w + "-", StringComparison.Ordinal) || e.Name == w))];
+    }
+
+    /// <summary>
+    /// Runs are keyed by their training options only; setup.json records the model and data they were
+    /// trained on, so that a rerun into the same folder with other data cannot mix results.
+    /// </summary>
+    private static void CheckSetup(string outFolder, Dictionary<string, string> setup)
+    {
+        var path = Path.Combine(outFolder, "setup.json");
+        if (File.Exists(path))
+        {
+            Dictionary<string, string>? stored;
+            try
+            {
+                stored = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path));
+            }
+            catch (JsonException e)
+            {
+                throw CliException.Usage($"{path}: not a sweep setup file ({e.Message}); use another --out-dir", e);
+            }
+            var differs = setup.Where(p => stored?.GetValueOrDefault(p.Key) != p.Value).Select(p => p.Key).ToList();
+            if (differs.Count > 0)
+            {
+                throw CliException.Usage($"{outFolder}: holds runs of another setup ({string.Join(", ", differs.Select(k => $"{k} was {stored?.GetValueOrDefault(k) ?? "unset"}, now {setup[k]}"))}); use another --out-dir");
+            }
+            return;
+        }
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(setup, Indented) + "\n");
+    }
+}

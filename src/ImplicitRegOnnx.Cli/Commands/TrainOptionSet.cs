@@ -1,0 +1,131 @@
+using System.CommandLine;
+using ImplicitRegOnnx.Runtime;
+using ImplicitRegOnnx.Training;
+
+namespace ImplicitRegOnnx.Cli.Commands;
+
+/// <summary>
+/// The options that say how one run trains (loss, epochs, batch size, learning rate and schedule, the
+/// penalty's scale and mode, optimizer, seed, step limit), shared by <c>train</c> and <c>sweep</c>:
+/// <c>sweep</c> parses each point of its grid through the same set, so a value means the same in both.
+/// </summary>
+public sealed class TrainOptionSet
+{
+    private readonly Option<string?> _loss = new("--loss") { Description = $"{string.Join(", ", Losses.Names)} (default: cross-entropy for class labels, mse otherwise)." };
+    private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };
+    private readonly Option<int> _batchSize = new("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
+    private readonly Option<float> _lr = new("--lr") { Description = "Learning rate ε.", DefaultValueFactory = _ => 0.05f };
+    private readonly Option<string> _schedule = new("--lr-schedule") { Description = "constant, cosine or step.", DefaultValueFactory = _ => "constant" };
+    private readonly Option<double?> _coefficient = new("--coefficient") { Description = "c in C + c·R." };
+    private readonly Option<double?> _lambda = new("--lambda") { Description = "λ with c = λ/4 (default: the learning rate, as in the paper)." };
+    private readonly Option<string> _penalty = new("--penalty") { Description = "exact, finite-difference or none.", DefaultValueFactory = _ => "exact" };
+    private readonly Option<int> _microbatches = new("--microbatches") { Description = "n microbatches per batch for the penalty.", DefaultValueFactory = _ => 2 };
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "momentum" };
+    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed of the per-epoch permutations.", DefaultValueFactory = _ => 0UL };
+    private readonly Option<long?> _maxSteps = new("--max-steps") { Description = "Stop after this many steps." };
+    private readonly Option<bool> _keepLast = new("--keep-last") { Description = "Keep the last incomplete batch of each epoch." };
+
+    /// <summary>The names of the options in this set (what <c>sweep</c> lets take a list).</summary>
+    public IReadOnlyList<string> Names => [.. All.Select(o => o.Name)];
+
+    /// <summary>The help text of an option of this set, by name ("--lr").</summary>
+    public string? DescriptionOf(string name) => All.FirstOrDefault(o => o.Name == name)?.Description;
+
+    private Option[] All => [_loss, _epochs, _batchSize, _lr, _schedule, _coefficient, _lambda, _penalty, _microbatches, _optimizer, _seed, _maxSteps, _keepLast];
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in All)
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>
+    /// The trainer options these values give (threads, device and checkpoints left at their defaults),
+    /// and the loss as named (null: chosen from the data by <see cref="WithLoss"/>).
+    /// </summary>
+    public (TrainerOptions Options, string? LossName) Parse(ParseResult parsed)
+    {
+        var learningRate = parsed.GetValue(_lr);
+        if (!float.IsFinite(learningRate) || learningRate <= 0)
+        {
+            throw CliException.Usage($"--lr must be a positive number, not {learningRate}");
+        }
+        var size = parsed.GetValue(_batchSize);
+        var epochCount = parsed.GetValue(_epochs);
+        if (size < 1 || epochCount < 1)
+        {
+            throw CliException.Usage("--batch-size and --epochs must be at least 1");
+        }
+        var mode = GradientOptionSet.ParseMode(parsed.GetValue(_penalty)!);
+        if (parsed.GetValue(_coefficient) is not null && parsed.GetValue(_lambda) is not null)
+        {
+            throw CliException.Usage("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
+        }
+        var lambdaValue = parsed.GetValue(_lambda) ?? (parsed.GetValue(_coefficient) is null ? learningRate : null);
+        var c = parsed.GetValue(_coefficient) ?? PenaltyOptions.CoefficientFromLambda(lambdaValue!.Value);
+        if (!double.IsFinite(c) || c < 0)
+        {
+            throw CliException.Usage("--coefficient and --lambda must be non-negative numbers");
+        }
+        var microbatches = parsed.GetValue(_microbatches);
+        if (microbatches < 1)
+        {
+            throw CliException.Usage($"--microbatches must be at least 1, not {microbatches}");
+        }
+        if (parsed.GetValue(_maxSteps) is < 1)
+        {
+            throw CliException.Usage("--max-steps must be at least 1");
+        }
+        var optimizerName = parsed.GetValue(_optimizer)!;
+        if (!OptimizerOptions.TryParse(optimizerName, out var optimizerKind))
+        {
+            throw CliException.Usage($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
+        }
+        var scheduleName = parsed.GetValue(_schedule);
+        var scheduleKind = scheduleName switch
+        {
+            "constant" => LearningRateSchedule.Constant,
+            "cosine" => LearningRateSchedule.Cosine,
+            "step" => LearningRateSchedule.Step,
+            _ => throw CliException.Usage($"--lr-schedule {scheduleName}: use constant, cosine or step"),
+        };
+        var lossName = parsed.GetValue(_loss);
+        if (lossName is not null && !Losses.TryParse(lossName, out _))
+        {
+            throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
+        }
+        var options = new TrainerOptions
+        {
+            Step = new StepModelOptions
+            {
+                Gradient = new GradientModelOptions
+                {
+                    Penalty = new PenaltyOptions { Mode = mode, Coefficient = c, Microbatches = microbatches },
+                },
+                Optimizer = new OptimizerOptions { Kind = optimizerKind },
+                Lambda = lambdaValue,
+            },
+            LearningRate = learningRate,
+            Schedule = scheduleKind,
+            Epochs = epochCount,
+            BatchSize = size,
+            Seed = parsed.GetValue(_seed),
+            MaxSteps = parsed.GetValue(_maxSteps),
+            KeepLast = parsed.GetValue(_keepLast),
+        };
+        return (options, lossName);
+    }
+
+    /// <summary>The options with the loss set: as named, else cross-entropy for class labels and mse otherwise.</summary>
+    public static TrainerOptions WithLoss(TrainerOptions options, string? lossName, bool classLabels)
+    {
+        lossName ??= classLabels ? "cross-entropy" : "mse";
+        if (!Losses.TryParse(lossName, out var kind))
+        {
+            throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
+        }
+        return options with { Step = options.Step with { Gradient = options.Step.Gradient with { Loss = kind } } };
+    }
+}
