@@ -30,9 +30,10 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (after 3 warm-up steps).", DefaultValueFactory = _ => 10 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
         var json = new Option<bool>("--json") { Description = "Print JSON (median_step_s, p10_step_s, p90_step_s, build_s, ...)." };
+        var profile = new Option<string?>("--profile") { Description = "Write ONNX Runtime's per-node profile of the timed steps to PREFIX_<date>.json (summarize with tools/profile-summary.py)." };
         var command = new Command("bench", "Time whole training steps of a model.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { loss, batch, penalty, microbatches, threads, steps, device, json })
+        foreach (var option in new Option[] { loss, batch, penalty, microbatches, threads, steps, device, json, profile })
         {
             command.Options.Add(option);
         }
@@ -62,12 +63,12 @@ public static class BenchCommand
                     Penalty = new PenaltyOptions { Mode = mode, Coefficient = mode == PenaltyMode.None ? 0 : 0.025, Microbatches = parsed.GetValue(microbatches) },
                 },
             };
-            return Execute(context, parsed.GetRequiredValue(model), options, batchSize, stepCount, parsed.GetValue(threads), chosen, parsed.GetValue(json));
+            return Execute(context, parsed.GetRequiredValue(model), options, batchSize, stepCount, parsed.GetValue(threads), chosen, parsed.GetValue(json), parsed.GetValue(profile));
         }));
         return command;
     }
 
-    public static int Execute(CommandContext context, string modelPath, StepModelOptions options, int batch, int steps, int threads, Device device, bool json)
+    public static int Execute(CommandContext context, string modelPath, StepModelOptions options, int batch, int steps, int threads, Device device, bool json, string? profilePrefix = null)
     {
         var inference = ModelFiles.Load(modelPath, context);
         var watch = Stopwatch.StartNew();
@@ -84,6 +85,12 @@ public static class BenchCommand
 
         var feeds = BatchFor(inference, step, options.Gradient.Loss, batch);
         SessionOptions(device, threads, out var sessionOptions, out var chosen);
+        if (profilePrefix is not null)
+        {
+            // The prefix must be set first: enabling profiling hands the current prefix to ONNX Runtime.
+            sessionOptions.ProfileOutputPathPrefix = profilePrefix;
+            sessionOptions.EnableProfiling = true;
+        }
         using var session = new StepSession(step, sessionOptions);
         sessionOptions.Dispose();
         for (var i = 0; i < 3; i++)
