@@ -6,8 +6,7 @@ namespace ImplicitRegOnnx.Autodiff.Tests;
 /// <summary>
 /// Central differences cannot check ties, so this compares the MaxPool gradient on inputs full of
 /// ties with the definition: each dY goes to the first maximal element of its window in row-major
-/// order (the element ONNX Runtime's and PyTorch's MaxPool select). Both the tiling-window form and
-/// the general Indices form must agree with it.
+/// order (the element ONNX Runtime's and PyTorch's MaxPool select), for tiling and non-tiling windows.
 /// </summary>
 public sealed class MaxPoolTiesTests
 {

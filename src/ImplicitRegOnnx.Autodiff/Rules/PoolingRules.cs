@@ -32,11 +32,6 @@ internal static class PoolingRules
             throw new GradientException($"{c.Describe()}: the MaxPool gradient needs opset 16 or newer (ScatterElements with reduction)");
         }
         var (x, dy) = (c.X(0), c.Dy);
-        if (NonOverlappingMaxPoolGrad(c, x, dy) is { } tiled)
-        {
-            c.SetGrad(0, tiled);
-            return;
-        }
         var attributes = c.Node.Attributes.Where(a => a.Name != "storage_order").ToArray();
         var indices = c.B.Op("MaxPool", 2, [x], attributes)[1];
         var flat = c.B.Reshape(x, -1);
@@ -44,49 +39,6 @@ internal static class PoolingRules
             [c.ZerosLike(flat), c.B.Reshape(indices, -1), c.B.Reshape(dy, -1)],
             Attribute.Int("axis", 0), Attribute.String("reduction", "add"));
         c.SetGrad(0, c.B.Reshape(scattered, c.B.Shape(x)));
-    }
-
-    /// <summary>
-    /// MaxPool whose windows tile the input exactly (kernel = strides, no padding, dilations 1, every
-    /// spatial size a multiple of the kernel), the usual 2×2 pool: X viewed as [N, C, o1, k1, o2, k2, ...]
-    /// and transposed to [N, C, o..., K] puts each window on the last axis, where ArgMax picks the first
-    /// maximal element in row-major window order, the element MaxPool selects (and its Indices name),
-    /// and Where sends dY there. Five passes over X instead of a second MaxPool with Indices and a
-    /// ScatterElements, which ONNX Runtime runs several times slower. Null when the windows do not tile.
-    /// </summary>
-    private static Value? NonOverlappingMaxPoolGrad(GradientContext c, Value x, Value dy)
-    {
-        if (Spatial(x) is not { } input || c.Opset < 13)
-        {
-            return null;
-        }
-        var n = input.Length;
-        var kernel = Window.Attr(c, "kernel_shape", n, 1);
-        var window = Window.Read(c, kernel, input);
-        for (var i = 0; i < n; i++)
-        {
-            if (window.Strides[i] != kernel[i] || window.Dilations[i] != 1 || window.Begin[i] != 0 || window.End[i] != 0 || input[i] % kernel[i] != 0)
-            {
-                return null;
-            }
-        }
-        var output = input.Select((d, i) => d / kernel[i]).ToArray();
-        var size = kernel.Aggregate(1L, (a, b) => a * b);
-        // [N, C, o1, k1, o2, k2, ...] → [N, C, o1, o2, ..., k1, k2, ...] and back.
-        long[] perm = [0, 1, .. Enumerable.Range(0, n).Select(i => 2L + (2 * i)), .. Enumerable.Range(0, n).Select(i => 3L + (2 * i))];
-        var inverse = new long[perm.Length];
-        for (var j = 0; j < perm.Length; j++)
-        {
-            inverse[perm[j]] = j;
-        }
-        var b = c.B;
-        var tiles = b.Reshape(x, [0, 0, .. output.SelectMany((o, i) => new[] { o, kernel[i] })]);
-        var windows = b.Reshape(b.Transpose(tiles, perm), [0, 0, .. output, size]);
-        var first = b.Op("ArgMax", [windows], Attribute.Int("axis", n + 2), Attribute.Int("keepdims", 1), Attribute.Int("select_last_index", 0));
-        var selected = b.Op("Equal", [first, b.Ints([.. Enumerable.Range(0, (int)size).Select(i => (long)i)])]);
-        var spread = b.Op("Where", [selected, b.Reshape(dy, [0, 0, .. output, 1]), c.Scalar(0, dy)]);
-        var back = b.Transpose(b.Reshape(spread, [0, 0, .. output, .. kernel]), inverse);
-        return b.Reshape(back, [0, 0, .. input]);
     }
 
     /// <summary>
