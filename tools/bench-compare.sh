@@ -6,7 +6,7 @@
 # Usage: tools/bench-compare.sh [BENCH_DIR]     (default ../shared/bench: mlp.onnx, cnn.onnx,
 #        resnet8.onnx and torch_step.py, run with Debian's /usr/bin/python3 and python3-torch)
 # Environment: STEPS (timed steps, default 10), THREADS ("1 2"), MODELS ("mlp cnn resnet8"),
-#        BATCH (128), MEMORY_BATCHES ("16 32 64 128"), ROUNDS (1: repeat each pair and keep the
+#        BATCH (128), MEMORY_BATCHES ("16 32 64 128"; empty: no memory table), ROUNDS (1: repeat each pair and keep the
 #        median of the medians), IMPLICITREG (command, default: dotnet on the Release build).
 # Each (model, threads) pair runs torch_step.py and then our three modes right after it, so both
 # see the same machine load; ratios from one run are more trustworthy than absolute times.
@@ -14,7 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bench_dir="${1:-$root/../shared/bench}"
 steps="${STEPS:-10}"; threads_list="${THREADS:-1 2}"; models="${MODELS:-mlp cnn resnet8}"
-batch="${BATCH:-128}"; memory_batches="${MEMORY_BATCHES:-16 32 64 128}"; rounds="${ROUNDS:-1}"
+batch="${BATCH:-128}"; memory_batches="${MEMORY_BATCHES-16 32 64 128}"; rounds="${ROUNDS:-1}"
 python=/usr/bin/python3
 for f in torch_step.py; do [[ -f "$bench_dir/$f" ]] || { echo "bench-compare: $bench_dir/$f not found; pass the folder with the benchmark models" >&2; exit 2; }; done
 if [[ -z "${IMPLICITREG:-}" ]]; then
