@@ -185,21 +185,26 @@ internal static class ConvolutionHelpers
         return c.B.Transpose(grad, [1, 0, .. spatialAxes]);
     }
 
+    /// <summary>The largest kernel (elements, e.g. 3×3×3) whose gradient goes through unfolded patches.</summary>
+    private const long MaxUnfoldKernel = 27;
+
     /// <summary>
     /// The same kernel gradient for group 1 as one batched GEMM, which ONNX Runtime runs far faster than
     /// a Conv with dY as a huge kernel. The patches Xpad[n, c, o·stride + t·dilation] of every kernel
     /// offset t (row major, K offsets) come from a grouped Conv (group = C) with K one-hot kernels per
     /// channel and the forward window (pads, strides, dilations): an "unfold" whose output
     /// [N, C·K, P] puts channel c's offsets together, so dW[m, c·K + t] = Σ_n Σ_o patches[n, c·K + t, o]·dY[n, m, o].
-    /// Null when the channel count is not static or the window does not give exactly
-    /// <paramref name="output"/> positions (the caller then uses the general form). Conv, Reshape,
+    /// Null when the channel count is not static, the window does not give exactly
+    /// <paramref name="output"/> positions, or the kernel has more than <see cref="MaxUnfoldKernel"/>
+    /// elements (the patches take K times the input's memory) — the caller then uses the general form. Conv, Reshape,
     /// Transpose, MatMul and ReduceSum all have rules, so the exact penalty can differentiate it again;
     /// the batch size may be symbolic.
     /// </summary>
     private static Value? ConvWeightGradByPatches(GradientContext c, Value x, Value dy, Window window, long[] input, long[] output, long[] end)
     {
         var n = window.SpatialRank;
-        if (x.Shape is not { } shape || shape.Rank != n + 2 || shape[1].Value is not { } channels)
+        var kernelSize = window.Kernel.Aggregate(1L, (a, b) => a * b);
+        if (x.Shape is not { } shape || shape.Rank != n + 2 || shape[1].Value is not { } channels || kernelSize > MaxUnfoldKernel)
         {
             return null;
         }
@@ -210,7 +215,6 @@ internal static class ConvolutionHelpers
                 return null;
             }
         }
-        var kernelSize = window.Kernel.Aggregate(1L, (a, b) => a * b);
         var positions = output.Aggregate(1L, (a, b) => a * b);
         var oneHot = new double[channels * kernelSize * kernelSize];
         for (var row = 0L; row < channels * kernelSize; row++)
