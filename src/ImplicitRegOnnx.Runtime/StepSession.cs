@@ -30,6 +30,7 @@ public sealed class StepSession : IDisposable
     private readonly Dictionary<string, OrtValue> _scalars = new(StringComparer.Ordinal);
     private readonly OrtValue _learningRate;
     private readonly HashSet<string> _batchInputs;
+    private readonly Dictionary<string, OrtValue> _batchBuffers = new(StringComparer.Ordinal);
 
     /// <param name="step">The step model to run.</param>
     /// <param name="options">Session options (device, threads); <see cref="DefaultOptions"/> when null.</param>
@@ -90,7 +91,6 @@ public sealed class StepSession : IDisposable
     public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate)
     {
         _learningRate.GetTensorMutableDataAsSpan<float>()[0] = learningRate;
-        var batchValues = new List<OrtValue>();
         try
         {
             _binding.ClearBoundInputs();
@@ -101,9 +101,7 @@ public sealed class StepSession : IDisposable
                 {
                     throw new TrainingSetupException($"the batch has no array for step-model input '{name}'");
                 }
-                var value = ToOrtValue(tensor);
-                batchValues.Add(value);
-                _binding.BindInput(name, value);
+                _binding.BindInput(name, BatchBuffer(name, tensor));
             }
             _binding.BindInput(StepModelBuilder.LearningRate, _learningRate);
             foreach (var name in _stateNames)
@@ -121,18 +119,31 @@ public sealed class StepSession : IDisposable
         {
             throw new TrainingSetupException("ONNX Runtime failed to run the step: " + e.Message.ReplaceLineEndings(" "), e);
         }
-        finally
-        {
-            foreach (var value in batchValues)
-            {
-                value.Dispose();
-            }
-        }
         foreach (var name in _stateNames)
         {
             (_current[name], _next[name]) = (_next[name], _current[name]);
         }
         return new StepMetrics(Scalar("loss"), Scalar("penalty"), Scalar("objective"));
+    }
+
+    /// <summary>
+    /// The buffer of a batch input, filled with <paramref name="tensor"/>: reused from the previous step
+    /// while the type and shape stay the same (every step but a smaller last batch), so a step
+    /// allocates nothing and copies the batch once.
+    /// </summary>
+    private OrtValue BatchBuffer(string name, Tensor tensor)
+    {
+        if (_batchBuffers.TryGetValue(name, out var buffer))
+        {
+            var info = buffer.GetTensorTypeAndShape();
+            if ((int)info.ElementDataType == (int)tensor.ElementType && info.Shape.AsSpan().SequenceEqual(tensor.Dims))
+            {
+                tensor.RawBytes.CopyTo(buffer.GetTensorMutableDataAsSpan<byte>());
+                return buffer;
+            }
+            buffer.Dispose();
+        }
+        return _batchBuffers[name] = ToOrtValue(tensor);
     }
 
     private float Scalar(string name) => _scalars[name].GetTensorDataAsSpan<float>()[0];
@@ -223,7 +234,7 @@ public sealed class StepSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var value in _current.Values.Concat(_next.Values).Concat(_scalars.Values))
+        foreach (var value in _current.Values.Concat(_next.Values).Concat(_scalars.Values).Concat(_batchBuffers.Values))
         {
             value.Dispose();
         }

@@ -66,10 +66,12 @@ public static class ForwardCloner
 
 /// <summary>
 /// BatchNormalization with training_mode = 1 (ONNX operator spec, opset 14/15) rewritten in standard
-/// ops, so that each forward instance uses the statistics of the slice it is evaluated on (design.md §1)
-/// and the node has exact first and second derivatives: mean and biased variance over every axis but
-/// the channel axis 1, Y = scale·(X − mean)/√(var + ε) + B, running_mean = input_mean·momentum +
-/// mean·(1 − momentum), likewise running_var.
+/// ops, so that each forward instance uses the statistics of the slice it is evaluated on (design.md §1):
+/// mean and biased variance over every axis but the channel axis 1, Y = scale·(X − mean)/√(var + ε) + B, running_mean = input_mean·momentum +
+/// mean·(1 − momentum), likewise running_var. ONNX Runtime's stock CPU build has no training-mode
+/// BatchNormalization kernel, so the step graph needs this lowering; it runs after differentiation,
+/// so that the gradients use the closed-form BatchNormalization rule (a few full-size ops) rather
+/// than the derivatives of each lowered op.
 /// </summary>
 public static class BatchNormTraining
 {
@@ -109,12 +111,14 @@ public static class BatchNormTraining
         var epsilon = node.GetFloat("epsilon", 1e-5f);
         var momentum = node.GetFloat("momentum", 0.9f);
 
+        // The same ops, in the same order, as the standardization the BatchNormalization gradient rule
+        // recomputes from X, so that common-subexpression elimination computes x̂ once for both.
         var mean = ReduceMean(b, x, axes);
         var centered = b.Sub(x, mean);
         var variance = ReduceMean(b, b.Mul(centered, centered), axes);
-        var std = b.Op("Sqrt", [b.Add(variance, Scalar(b, epsilon, x))]);
-        long[] channelShape = [1, -1, .. Enumerable.Repeat(1L, rank - 2)];
-        var y = b.Add(b.Mul(b.Div(centered, std), b.Reshape(scale, channelShape)), b.Reshape(bias, channelShape));
+        var inverse = b.Op("Reciprocal", [b.Op("Sqrt", [b.Add(variance, Scalar(b, epsilon, x))])]);
+        long[] channelShape = [-1, .. Enumerable.Repeat(1L, rank - 2)];
+        var y = b.Add(b.Mul(b.Mul(centered, inverse), b.Reshape(scale, channelShape)), b.Reshape(bias, channelShape));
 
         var outputs = new Value?[node.Outputs.Count];
         outputs[0] = y;

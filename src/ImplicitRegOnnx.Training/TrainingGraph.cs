@@ -75,7 +75,6 @@ public sealed class TrainingGraph
         }
         var b = new GraphBuilder(graph, opset);
         var training = new TrainingGraph(model, b);
-        BatchNormTraining.LowerInPlace(b);
 
         var originalOutputs = graph.Outputs.ToList();
         var lossOutput = options.LossOutput is { } lossName
@@ -129,6 +128,9 @@ public sealed class TrainingGraph
             objectiveGrads = [.. grads.Select((g, i) => b.Add(g, b.Mul(penaltyGrads[i], CastLike(b, c, g))))];
         }
         var objective = b.Add(loss, b.Mul(Constants(b, penalty.Coefficient, loss), penaltyValue));
+
+        // After every gradient: the BatchNormalization rule has the closed-form derivative.
+        BatchNormTraining.LowerInPlace(b);
 
         training.Parameters = parameters;
         training.ModelInputs = [.. inputs.Select(v => v.Name)];

@@ -19,6 +19,14 @@ public class BenchCommandTests
         Assert.True((int)report["step_nodes"]! > (int)report["forward_nodes"]!);
         Assert.Equal(penalty, (string?)report["penalty"]);
         Assert.Equal("cpu", (string?)report["device"]);
+        if (OperatingSystem.IsLinux())
+        {
+            // The steps' own peak (after resetting the high-water mark) lies within the process peak.
+            var peak = (double)report["peak_memory_mb"]!;
+            var stepPeak = (double)report["step_peak_memory_mb"]!;
+            var added = (double)report["step_added_memory_mb"]!;
+            Assert.True(added >= 0 && added <= stepPeak && stepPeak <= peak, $"{added} / {stepPeak} / {peak}");
+        }
     }
 
     [Fact]

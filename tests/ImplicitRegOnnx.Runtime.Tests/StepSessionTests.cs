@@ -107,4 +107,27 @@ public class StepSessionTests
         var error = Assert.Throws<TrainingSetupException>(() => session.LoadState(state));
         Assert.Contains(first, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ReusedBatchBuffersTakeEachNewBatch()
+    {
+        // The session keeps its batch buffers between steps: a second batch of the same shape must
+        // replace the first one's values, exactly as in a session that never saw the first batch.
+        var (c, step) = Build(OptimizerKind.Sgd);
+        var other = c.Data.ToDictionary(
+            kv => kv.Key,
+            kv => kv.Value.ElementType == ElementType.Float
+                ? Tensor.FromArray(Array.ConvertAll(kv.Value.ToDoubles(), v => (float)(0.5 - v)), kv.Value.Dims, kv.Key)
+                : kv.Value,
+            StringComparer.Ordinal);
+        using var reused = new StepSession(step);
+        reused.Step(c.Data, 0.05f);
+        var saved = reused.State();
+        var second = reused.Step(other, 0.05f);
+
+        using var fresh = new StepSession(step);
+        fresh.LoadState(saved);
+        Assert.Equal(fresh.Step(other, 0.05f), second);
+        Assert.NotEqual(fresh.Step(c.Data, 0.05f), reused.Step(other, 0.05f));
+    }
 }

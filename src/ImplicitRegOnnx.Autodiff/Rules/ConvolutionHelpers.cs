@@ -141,6 +141,10 @@ internal static class ConvolutionHelpers
     /// </summary>
     public static Value ConvWeightGrad(GradientContext c, Value x, Value dy, Window window, long group, long cout, long[] input, long[] output, long[] end)
     {
+        if (group == 1 && c.Opset >= 13 && ConvWeightGradByPatches(c, x, dy, window, input, output, end) is { } byPatches)
+        {
+            return byPatches;
+        }
         var n = window.SpatialRank;
         var spatialAxes = Enumerable.Range(2, n).Select(i => (long)i).ToArray();
         Value xt, gt;
@@ -179,6 +183,51 @@ internal static class ConvolutionHelpers
             grad = c.B.Op("Slice", [grad, c.B.Ints(new long[n]), c.B.Ints(window.Kernel), c.B.Ints(spatialAxes)]);
         }
         return c.B.Transpose(grad, [1, 0, .. spatialAxes]);
+    }
+
+    /// <summary>The largest kernel (elements, e.g. 3×3×3) whose gradient goes through unfolded patches.</summary>
+    private const long MaxUnfoldKernel = 27;
+
+    /// <summary>
+    /// The same kernel gradient for group 1 as one batched GEMM, which ONNX Runtime runs far faster than
+    /// a Conv with dY as a huge kernel. The patches Xpad[n, c, o·stride + t·dilation] of every kernel
+    /// offset t (row major, K offsets) come from a grouped Conv (group = C) with K one-hot kernels per
+    /// channel and the forward window (pads, strides, dilations): an "unfold" whose output
+    /// [N, C·K, P] puts channel c's offsets together, so dW[m, c·K + t] = Σ_n Σ_o patches[n, c·K + t, o]·dY[n, m, o].
+    /// Null when the channel count is not static, the window does not give exactly
+    /// <paramref name="output"/> positions, or the kernel has more than <see cref="MaxUnfoldKernel"/>
+    /// elements (the patches take K times the input's memory) — the caller then uses the general form. Conv, Reshape,
+    /// Transpose, MatMul and ReduceSum all have rules, so the exact penalty can differentiate it again;
+    /// the batch size may be symbolic.
+    /// </summary>
+    private static Value? ConvWeightGradByPatches(GradientContext c, Value x, Value dy, Window window, long[] input, long[] output, long[] end)
+    {
+        var n = window.SpatialRank;
+        var kernelSize = window.Kernel.Aggregate(1L, (a, b) => a * b);
+        if (x.Shape is not { } shape || shape.Rank != n + 2 || shape[1].Value is not { } channels || kernelSize > MaxUnfoldKernel)
+        {
+            return null;
+        }
+        for (var i = 0; i < n; i++)
+        {
+            if (((input[i] + window.Begin[i] + end[i] - window.Extent(i)) / window.Strides[i]) + 1 != output[i])
+            {
+                return null;
+            }
+        }
+        var positions = output.Aggregate(1L, (a, b) => a * b);
+        var oneHot = new double[channels * kernelSize * kernelSize];
+        for (var row = 0L; row < channels * kernelSize; row++)
+        {
+            oneHot[(row * kernelSize) + (row % kernelSize)] = 1;
+        }
+        var unfoldKernel = ConstantLike(c, oneHot, [channels * kernelSize, 1, .. window.Kernel], x);
+        var unfolded = c.B.Op("Conv", [x, unfoldKernel], window.ConvAttributes(channels, end: end)); // [N, C·K, out]
+        var patches = c.B.Reshape(unfolded, [0, 0, positions]); // [N, C·K, P]
+        var dyByPosition = c.B.Transpose(c.B.Reshape(dy, [0, 0, positions]), 0, 2, 1); // [N, P, M]
+        var perExample = c.B.MatMul(patches, dyByPosition); // [N, C·K, M]
+        var grad = c.B.Transpose(c.B.ReduceSum(perExample, [0], keepDims: false), 1, 0); // [M, C·K]
+        return c.B.Reshape(grad, [0, channels, .. window.Kernel]);
     }
 
     /// <summary>dB = Σ of dY over the batch and spatial axes.</summary>

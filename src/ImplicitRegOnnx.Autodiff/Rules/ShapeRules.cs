@@ -117,14 +117,15 @@ internal static class ShapeRules
     /// <summary>Pads [begin..., end...] that undo a Slice with constant bounds and unit steps, or null.</summary>
     private static long[]? StaticSlicePads(GradientContext c, Value x)
     {
-        var dims = x.Shape?.ToArray();
+        // Only the sliced axes need static sizes (the batch axis may be symbolic).
+        var shape = x.Shape;
         var starts = c.ConstantInts(1);
         var ends = c.ConstantInts(2);
-        if (dims is null || starts is null || ends is null)
+        if (shape is null || starts is null || ends is null)
         {
             return null;
         }
-        var rank = dims.Length;
+        var rank = shape.Rank;
         var axes = c.HasInput(3) ? c.ConstantInts(3) : [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)];
         var steps = c.HasInput(4) ? c.ConstantInts(4) : [.. Enumerable.Repeat(1L, starts.Length)];
         if (axes is null || steps is null || !Array.TrueForAll(steps, s => s == 1))
@@ -135,7 +136,10 @@ internal static class ShapeRules
         for (var i = 0; i < axes.Length; i++)
         {
             var axis = NormalizeAxis(c, axes[i], rank);
-            var dim = dims[axis];
+            if (shape[axis].Value is not { } dim)
+            {
+                return null;
+            }
             var start = Math.Clamp(starts[i] < 0 ? starts[i] + dim : starts[i], 0, dim);
             var end = Math.Clamp(ends[i] < 0 ? ends[i] + dim : ends[i], 0, dim);
             if (end < start)

@@ -13,7 +13,8 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// <summary>
 /// <c>implicitreg bench MODEL --loss L --batch B --penalty P</c>: times whole training steps (forward,
 /// loss, penalty, gradient, update) after warm-up on random data of the model's input shape, and
-/// reports the median and spread of the step time, the build time, node counts and peak memory.
+/// reports the median and spread of the step time, the build time, node counts and peak memory
+/// (process peak resident size; on Linux also the peak while the steps ran and what they added).
 /// </summary>
 public static class BenchCommand
 {
@@ -30,9 +31,10 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (after 3 warm-up steps).", DefaultValueFactory = _ => 10 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
         var json = new Option<bool>("--json") { Description = "Print JSON (median_step_s, p10_step_s, p90_step_s, build_s, ...)." };
+        var profile = new Option<string?>("--profile") { Description = "Write ONNX Runtime's per-node profile of the timed steps to PREFIX_<date>.json (summarize with tools/profile-summary.py)." };
         var command = new Command("bench", "Time whole training steps of a model.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { loss, batch, penalty, microbatches, threads, steps, device, json })
+        foreach (var option in new Option[] { loss, batch, penalty, microbatches, threads, steps, device, json, profile })
         {
             command.Options.Add(option);
         }
@@ -62,12 +64,12 @@ public static class BenchCommand
                     Penalty = new PenaltyOptions { Mode = mode, Coefficient = mode == PenaltyMode.None ? 0 : 0.025, Microbatches = parsed.GetValue(microbatches) },
                 },
             };
-            return Execute(context, parsed.GetRequiredValue(model), options, batchSize, stepCount, parsed.GetValue(threads), chosen, parsed.GetValue(json));
+            return Execute(context, parsed.GetRequiredValue(model), options, batchSize, stepCount, parsed.GetValue(threads), chosen, parsed.GetValue(json), parsed.GetValue(profile));
         }));
         return command;
     }
 
-    public static int Execute(CommandContext context, string modelPath, StepModelOptions options, int batch, int steps, int threads, Device device, bool json)
+    public static int Execute(CommandContext context, string modelPath, StepModelOptions options, int batch, int steps, int threads, Device device, bool json, string? profilePrefix = null)
     {
         var inference = ModelFiles.Load(modelPath, context);
         var watch = Stopwatch.StartNew();
@@ -83,7 +85,12 @@ public static class BenchCommand
         var buildSeconds = watch.Elapsed.TotalSeconds;
 
         var feeds = BatchFor(inference, step, options.Gradient.Loss, batch);
-        using var session = OpenSession(step, device, threads, out var chosen);
+        var buildPeakMb = ProcessMemory.PeakMb();
+        // From here the peak covers the session and the steps (the step model stays resident).
+        GC.Collect();
+        var peakReset = ProcessMemory.TryResetPeak();
+        var beforeSessionMb = ProcessMemory.ResidentMb();
+        using var session = OpenSession(step, device, threads, profilePrefix, out var chosen);
         for (var i = 0; i < 3; i++)
         {
             session.Step(feeds, 0.001f);
@@ -97,7 +104,7 @@ public static class BenchCommand
         }
         Array.Sort(times);
         double Quantile(double q) => times[(int)Math.Round(q * (times.Length - 1))];
-        using var process = Process.GetCurrentProcess();
+        var stepPeakMb = ProcessMemory.PeakMb();
         var report = new Dictionary<string, object>
         {
             ["model"] = modelPath,
@@ -112,21 +119,34 @@ public static class BenchCommand
             ["build_s"] = Math.Round(buildSeconds, 4),
             ["forward_nodes"] = step.ForwardNodes,
             ["step_nodes"] = step.StepNodes,
-            ["peak_memory_mb"] = Math.Round(process.PeakWorkingSet64 / 1048576.0, 1),
+            ["peak_memory_mb"] = Math.Round(peakReset ? Math.Max(buildPeakMb, stepPeakMb) : stepPeakMb, 1),
         };
+        if (peakReset && beforeSessionMb is { } before)
+        {
+            // Peak resident size while the session ran the steps, and the part of it the session and
+            // steps added to what the process held before (runtime, step model, batch).
+            report["step_peak_memory_mb"] = Math.Round(stepPeakMb, 1);
+            report["step_added_memory_mb"] = Math.Round(stepPeakMb - before, 1);
+        }
         context.Out.Write(json
             ? JsonSerializer.Serialize(report, Indented) + "\n"
             : string.Create(CultureInfo.InvariantCulture,
-                $"{modelPath}: {report["penalty"]} penalty, batch {batch}, {chosen}: median step {Quantile(0.5) * 1000:0.0} ms (p10 {Quantile(0.1) * 1000:0.0}, p90 {Quantile(0.9) * 1000:0.0}), build {buildSeconds:0.00} s, {step.ForwardNodes} -> {step.StepNodes} nodes, peak memory {report["peak_memory_mb"]} MB\n"));
+                $"{modelPath}: {report["penalty"]} penalty, batch {batch}, {chosen}: median step {Quantile(0.5) * 1000:0.0} ms (p10 {Quantile(0.1) * 1000:0.0}, p90 {Quantile(0.9) * 1000:0.0}), build {buildSeconds:0.00} s, {step.ForwardNodes} -> {step.StepNodes} nodes, peak memory {report["peak_memory_mb"]} MB{(report.TryGetValue("step_added_memory_mb", out var added) ? $" (steps add {added} MB)" : "")}\n"));
         return ExitCodes.Ok;
     }
 
-    private static StepSession OpenSession(StepModel step, Device device, int threads, out string chosen)
+    private static StepSession OpenSession(StepModel step, Device device, int threads, string? profilePrefix, out string chosen)
     {
         try
         {
             using var setup = Devices.Create(device, threads);
             chosen = setup.Chosen;
+            if (profilePrefix is not null)
+            {
+                // The prefix must be set first: enabling profiling hands the current prefix to ONNX Runtime.
+                setup.Options.ProfileOutputPathPrefix = profilePrefix;
+                setup.Options.EnableProfiling = true;
+            }
             return new StepSession(step, setup.Options, setup.StateMemory);
         }
         catch (DeviceUnavailableException e)

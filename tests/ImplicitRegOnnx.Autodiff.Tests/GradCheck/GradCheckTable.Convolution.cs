@@ -10,6 +10,9 @@ public static partial class GradCheckTable
         GradCheckCase.Op("Conv 2-D with bias", "Conv", [InputSpec.Float(2, 3, 5, 5), InputSpec.Float(4, 3, 3, 3), InputSpec.Float(4)]),
         GradCheckCase.Op("Conv 1-D strides pads", "Conv", [InputSpec.Float(2, 2, 7), InputSpec.Float(3, 2, 3)],
             Ints("strides", 2), Ints("pads", 1, 0)),
+        // 29 kernel elements: more than the unfolded-patches form takes, so the general form runs.
+        GradCheckCase.Op("Conv 1-D long kernel general form", "Conv", [InputSpec.Float(2, 2, 33), InputSpec.Float(2, 2, 29)],
+            Ints("pads", 1, 0)),
         GradCheckCase.Op("Conv 1-D stride 3 remainder", "Conv", [InputSpec.Float(2, 2, 7), InputSpec.Float(2, 2, 2)],
             Ints("strides", 3)),
         GradCheckCase.Op("Conv 1-D group bias opset 15", "Conv", [InputSpec.Float(2, 4, 7), InputSpec.Float(2, 2, 2), InputSpec.Float(2)],
