@@ -66,15 +66,7 @@ public sealed record ConversionResult(string Input, string? Output, string? Init
                 if (r.Gradcheck is { } check)
                 {
                     w.WriteStartObject("gradcheck");
-                    w.WriteBoolean("passed", check.Passed);
-                    GradcheckOptionSet.WriteNumber(w, "max_error", check.MaxError);
-                    w.WriteNumber("threshold", check.Threshold);
-                    w.WriteStartArray("unchecked");
-                    foreach (var q in check.Unchecked)
-                    {
-                        w.WriteStringValue(q);
-                    }
-                    w.WriteEndArray();
+                    GradcheckOptionSet.WriteVerdict(w, check);
                     w.WriteEndObject();
                 }
                 else

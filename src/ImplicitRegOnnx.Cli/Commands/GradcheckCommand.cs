@@ -93,15 +93,7 @@ public static class GradcheckCommand
         {
             w.WriteStartObject();
             w.WriteString("model", modelPath);
-            w.WriteBoolean("passed", result.Passed);
-            GradcheckOptionSet.WriteNumber(w, "max_error", result.MaxError);
-            w.WriteNumber("threshold", result.Threshold);
-            w.WriteStartArray("unchecked");
-            foreach (var q in result.Unchecked)
-            {
-                w.WriteStringValue(q);
-            }
-            w.WriteEndArray();
+            GradcheckOptionSet.WriteVerdict(w, result);
             w.WriteNumber("parameters", result.ParameterElements);
             w.WriteNumber("parameter_tensors", result.Parameters);
             w.WriteStartArray("derivatives");

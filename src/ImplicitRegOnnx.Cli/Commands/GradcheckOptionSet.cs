@@ -88,4 +88,20 @@ public sealed class GradcheckOptionSet
             writer.WriteNull(name);
         }
     }
+
+    /// <summary>Writes a check's verdict fields (passed, max_error, threshold, unchecked) into the current object.</summary>
+    public static void WriteVerdict(Utf8JsonWriter writer, GradientCheckResult result)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(result);
+        writer.WriteBoolean("passed", result.Passed);
+        WriteNumber(writer, "max_error", result.MaxError);
+        writer.WriteNumber("threshold", result.Threshold);
+        writer.WriteStartArray("unchecked");
+        foreach (var quantity in result.Unchecked)
+        {
+            writer.WriteStringValue(quantity);
+        }
+        writer.WriteEndArray();
+    }
 }
