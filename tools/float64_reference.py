@@ -105,13 +105,16 @@ def run(model, feeds, params, cut=None):
     return env[g.output[0].name]
 
 
-def trainable(model):
-    running = set()
-    for node in model.graph.node:
+def trainable(model, cut=None):
+    """Float initializers that the nodes up to the cut use, except BatchNormalization's running statistics."""
+    nodes = model.graph.node[: cut + 1] if cut is not None else model.graph.node
+    running, used = set(), set()
+    for node in nodes:
+        used.update(node.input)
         if node.op_type == "BatchNormalization":
             running.update(node.input[3:5])
     return [i.name for i in model.graph.initializer
-            if i.name not in running and i.data_type == onnx.TensorProto.FLOAT]
+            if i.name in used and i.name not in running and i.data_type == onnx.TensorProto.FLOAT]
 
 
 def path_check(spec, names, inits, v, f64, f32, toolkit):
@@ -165,7 +168,7 @@ def main():
     g = model.graph
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     inputs = [i for i in g.input if i.name not in inits]
-    names = trainable(model)
+    names = trainable(model, args.cut)
     if args.cut is not None and args.cut >= len(g.node):
         raise SystemExit(f"--cut {args.cut}: the graph has {len(g.node)} nodes")
 
