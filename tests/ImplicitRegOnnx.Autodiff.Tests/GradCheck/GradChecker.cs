@@ -49,6 +49,11 @@ public static class GradChecker
             terms.Add(ToDouble(b, b.ReduceSum(product, [], keepDims: false)));
             magnitudes.Add(ToDouble(b, b.ReduceSum(b.Op("Abs", [product]), [], keepDims: false)));
         }
+        if (terms.Count == 0)
+        {
+            // An output whose type inference does not know would otherwise make the row check nothing.
+            throw new InvalidOperationException($"{c.Name}: no output has an inferred floating-point type, so nothing would be checked");
+        }
         var f = Total(b, terms);
         graph.Outputs.Add(Named(b, f, "f"));
         graph.Outputs.Add(Named(b, Total(b, magnitudes), "f_scale"));
