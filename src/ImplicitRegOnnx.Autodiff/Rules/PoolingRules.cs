@@ -34,11 +34,15 @@ internal static class PoolingRules
         var (x, dy) = (c.X(0), c.Dy);
         var attributes = c.Node.Attributes.Where(a => a.Name != "storage_order").ToArray();
         var indices = c.B.Op("MaxPool", 2, [x], attributes)[1];
-        var flat = c.B.Reshape(x, -1);
+        // ONNX Runtime's CPU ScatterElements has no float16 kernel with reduction=add: sum in float32.
+        var halfPrecision = dy.ElementType == ElementType.Float16;
+        var flatGrad = c.B.Reshape(halfPrecision ? c.B.Cast(dy, ElementType.Float) : dy, -1);
+        var zeros = c.ZerosLike(c.B.Reshape(x, -1));
         var scattered = c.B.Op("ScatterElements",
-            [c.ZerosLike(flat), c.B.Reshape(indices, -1), c.B.Reshape(dy, -1)],
+            [halfPrecision ? c.B.Cast(zeros, ElementType.Float) : zeros, c.B.Reshape(indices, -1), flatGrad],
             Attribute.Int("axis", 0), Attribute.String("reduction", "add"));
-        c.SetGrad(0, c.B.Reshape(scattered, c.B.Shape(x)));
+        var gradient = c.B.Reshape(scattered, c.B.Shape(x));
+        c.SetGrad(0, halfPrecision ? c.B.Cast(gradient, ElementType.Float16) : gradient);
     }
 
     /// <summary>

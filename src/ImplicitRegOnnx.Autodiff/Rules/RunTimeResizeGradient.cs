@@ -85,7 +85,8 @@ internal static class RunTimeResizeGradient
         Value matrix;
         if (sizesGiven)
         {
-            var outSize = Dims(c, c.Dy, axis, axis + 1);
+            // Y has dY's sizes; its Shape is the forward one, which ONNX Runtime's own shape inference follows best.
+            var outSize = Dims(c, c.Y(), axis, axis + 1);
             var sizes = alongRows ? ConcatShapes(c, outSize, inSize) : ConcatShapes(c, inSize, outSize);
             matrix = c.B.Op("Resize", [identity, null, null, sizes], attributes);
         }
