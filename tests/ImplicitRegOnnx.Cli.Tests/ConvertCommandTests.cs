@@ -98,6 +98,26 @@ public sealed class ConvertCommandTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Without --dim the classifier's image sizes stay symbolic in the step model, so its Conv and pool
+    /// gradients (and, with the exact penalty, their gradients) compute sizes at run time; '*=40' only sizes
+    /// the random inputs of the check.
+    /// </summary>
+    [Fact]
+    public void PaddleClassifierConvertsWithRunTimeImageSizes()
+    {
+        var report = _temp.File("r.json");
+        var run = CliRunner.Run(["convert", Real("ppocr-mobile-cls.onnx"), "--out-dir", _temp.File("out"), "--loss", "mse", "--lambda", "0.1",
+            "--promote-constants", "--gradcheck", "--batch", "2", "--directions", "2", "--dim", "*=40", "--report", report]);
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var entry = Models(report)[0]!;
+        Assert.True((string?)entry["status"] == "ok", entry.ToJsonString());
+        Assert.True((bool)entry["gradcheck"]!["passed"]!, entry.ToJsonString());
+        var image = Model.Load((string)entry["output"]!).Graph.Inputs.First(i => i.Shape?.Rank == 4);
+        Assert.True(image.Shape![2].IsSymbolic && image.Shape[3].IsSymbolic, image.Shape.ToString());
+    }
+
     [Fact]
     public void WeightsInConstantNodesWithoutPromotionFailWithAHint()
     {

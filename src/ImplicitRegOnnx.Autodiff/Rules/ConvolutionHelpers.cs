@@ -15,7 +15,10 @@ internal sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, l
     /// <summary>(k − 1)·dilation + 1 along an axis.</summary>
     public long Extent(int axis) => ((Kernel[axis] - 1) * Dilations[axis]) + 1;
 
-    /// <summary>Reads the window of a forward Conv or pool whose input spatial sizes are <paramref name="input"/> (needed for SAME only).</summary>
+    /// <summary>
+    /// Reads the window of a forward Conv or pool whose input spatial sizes are <paramref name="input"/>
+    /// (needed for SAME only, and there only when a stride exceeds 1; null when unknown).
+    /// </summary>
     public static Window Read(GradientContext c, long[] kernel, long[]? input)
     {
         var n = kernel.Length;
@@ -34,14 +37,23 @@ internal sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, l
             case "VALID":
                 break;
             case "SAME_UPPER" or "SAME_LOWER":
-                if (input is null)
+                if (input is null && !Array.TrueForAll(strides, s => s == 1))
                 {
                     throw new GradientException($"{c.Describe()}: auto_pad {autoPad} needs static spatial input sizes");
                 }
                 for (var i = 0; i < n; i++)
                 {
-                    var output = (input[i] + strides[i] - 1) / strides[i];
-                    var total = Math.Max(0, ((output - 1) * strides[i]) + ((kernel[i] - 1) * dilations[i]) + 1 - input[i]);
+                    // With stride 1, out = in and the total padding (k − 1)·dilation needs no input size.
+                    long total;
+                    if (input is null)
+                    {
+                        total = (kernel[i] - 1) * dilations[i];
+                    }
+                    else
+                    {
+                        var output = (input[i] + strides[i] - 1) / strides[i];
+                        total = Math.Max(0, ((output - 1) * strides[i]) + ((kernel[i] - 1) * dilations[i]) + 1 - input[i]);
+                    }
                     begin[i] = autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
                     end[i] = total - begin[i];
                 }
@@ -141,7 +153,7 @@ internal static class ConvolutionHelpers
     /// </summary>
     public static Value ConvWeightGrad(GradientContext c, Value x, Value dy, Window window, long group, long cout, long[] input, long[] output, long[] end)
     {
-        if (group == 1 && c.Opset >= 13 && ConvWeightGradByPatches(c, x, dy, window, input, output, end) is { } byPatches)
+        if (group == 1 && ConvWeightGradByPatches(c, x, dy, window, input, output, end) is { } byPatches)
         {
             return byPatches;
         }
@@ -202,20 +214,29 @@ internal static class ConvolutionHelpers
     /// </summary>
     private static Value? ConvWeightGradByPatches(GradientContext c, Value x, Value dy, Window window, long[] input, long[] output, long[] end)
     {
-        var n = window.SpatialRank;
-        var kernelSize = window.Kernel.Aggregate(1L, (a, b) => a * b);
-        if (x.Shape is not { } shape || shape.Rank != n + 2 || shape[1].Value is not { } channels || kernelSize > MaxUnfoldKernel)
-        {
-            return null;
-        }
-        for (var i = 0; i < n; i++)
+        for (var i = 0; i < window.SpatialRank; i++)
         {
             if (((input[i] + window.Begin[i] + end[i] - window.Extent(i)) / window.Strides[i]) + 1 != output[i])
             {
                 return null;
             }
         }
-        var positions = output.Aggregate(1L, (a, b) => a * b);
+        return ConvWeightGradByPatches(c, x, dy, window, end, output.Aggregate(1L, (a, b) => a * b));
+    }
+
+    /// <summary>
+    /// The patches form for a window that gives exactly dY's positions: <paramref name="positions"/> of them
+    /// per example, or -1 when they are known only at run time. Null when the channel count is not static
+    /// or the kernel has more than <see cref="MaxUnfoldKernel"/> elements.
+    /// </summary>
+    public static Value? ConvWeightGradByPatches(GradientContext c, Value x, Value dy, Window window, long[] end, long positions)
+    {
+        var n = window.SpatialRank;
+        var kernelSize = window.Kernel.Aggregate(1L, (a, b) => a * b);
+        if (c.Opset < 13 || x.Shape is not { } shape || shape.Rank != n + 2 || shape[1].Value is not { } channels || kernelSize > MaxUnfoldKernel)
+        {
+            return null;
+        }
         var oneHot = new double[channels * kernelSize * kernelSize];
         for (var row = 0L; row < channels * kernelSize; row++)
         {

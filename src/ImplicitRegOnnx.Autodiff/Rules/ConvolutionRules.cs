@@ -6,8 +6,9 @@ namespace ImplicitRegOnnx.Autodiff.Rules;
 /// <summary>
 /// Conv and ConvTranspose (ONNX operator spec; 1-D to 3-D, strides, pads, auto_pad, dilations, group,
 /// optional bias B). Each is the other's input adjoint, and both kernel gradients are a Conv with the
-/// batch axis taken as channels, so the rules are closed under differentiation. The gradients need
-/// static spatial sizes (the batch size may be symbolic).
+/// batch axis taken as channels, so the rules are closed under differentiation. With static spatial
+/// sizes the adjoints get exact attributes; otherwise they are computed from Shape() at run time
+/// (<see cref="RunTimeConvolutionHelpers"/>).
 /// </summary>
 internal static class ConvolutionRules
 {
@@ -17,10 +18,18 @@ internal static class ConvolutionRules
         r.Add("ConvTranspose", ConvTranspose);
     }
 
-    private static long[] Kernel(GradientContext c, int spatialRank) =>
-        c.Ints("kernel_shape")?.ToArray() is { } k
-            ? k
-            : Enumerable.Range(2, spatialRank).Select(i => StaticDim(c, c.X(1), i)).ToArray();
+    /// <summary>The kernel's spatial sizes from kernel_shape or W's static shape, or null when known only at run time.</summary>
+    private static long[]? Kernel(GradientContext c, int spatialRank)
+    {
+        if (c.Ints("kernel_shape")?.ToArray() is { } k)
+        {
+            return k;
+        }
+        var dims = c.X(1).Shape;
+        return dims is not null && dims.Rank == spatialRank + 2 && Enumerable.Range(2, spatialRank).All(i => dims[i].IsKnown)
+            ? [.. Enumerable.Range(2, spatialRank).Select(i => dims[i].Value!.Value)]
+            : null;
+    }
 
     /// <summary>Y = Conv(X, W) + B with X [N, C, in], W [M, C/group, k], Y [N, M, out].</summary>
     private static void Conv(GradientContext c)
@@ -28,9 +37,15 @@ internal static class ConvolutionRules
         var (x, w, dy) = (c.X(0), c.X(1), c.Dy);
         var spatialRank = c.Rank(x) - 2;
         var group = c.Int("group", 1);
-        var input = StaticSpatial(c, x);
-        var output = StaticSpatial(c, c.Y());
-        var window = Window.Read(c, Kernel(c, spatialRank), input);
+        var input = Spatial(x);
+        var output = Spatial(c.Y());
+        var kernel = Kernel(c, spatialRank);
+        if (input is null || output is null || kernel is null)
+        {
+            ConvOverRunTimeSizes(c, spatialRank, group, kernel);
+            return;
+        }
+        var window = Window.Read(c, kernel, input);
         SetGradients(c, group,
             inputAdjoint: () => ConvAdjointInput(c, dy, w, window, group, input, output),
             kernelGradient: cout => ConvWeightGrad(c, x, dy, window, group, cout, input, output, window.End),
@@ -49,9 +64,14 @@ internal static class ConvolutionRules
         var (x, w, dy) = (c.X(0), c.X(1), c.Dy);
         var spatialRank = c.Rank(x) - 2;
         var group = c.Int("group", 1);
-        var input = StaticSpatial(c, x);
-        var output = StaticSpatial(c, c.Y());
+        var input = Spatial(x);
+        var output = Spatial(c.Y());
         var kernel = Kernel(c, spatialRank);
+        if (input is null || output is null || kernel is null)
+        {
+            ConvTransposeOverRunTimeSizes(c, spatialRank, group, kernel);
+            return;
+        }
         var strides = Window.Attr(c, "strides", spatialRank, 1);
         var dilations = Window.Attr(c, "dilations", spatialRank, 1);
         var begin = new long[spatialRank];
@@ -74,6 +94,86 @@ internal static class ConvolutionRules
         SetGradients(c, group,
             inputAdjoint: () => ConvTransposeAdjointInput(c, dy, w, window, group, output, input),
             kernelGradient: cout => ConvWeightGrad(c, dy, x, window, group, cout, output, input, window.End),
+            outputChannels: () => StaticDim(c, x, 1));
+    }
+
+    /// <summary>
+    /// Conv whose spatial sizes (or kernel size) are known only at run time: explicit or VALID pads, or
+    /// auto_pad SAME_* with unit strides, where the total padding (k − 1)·dilation does not depend on the
+    /// input size. SAME with larger strides pads by the input size modulo the stride, which the
+    /// static attributes of the adjoint cannot express, so it keeps a clear error.
+    /// </summary>
+    private static void ConvOverRunTimeSizes(GradientContext c, int spatialRank, long group, long[]? kernel)
+    {
+        var (x, w, dy) = (c.X(0), c.X(1), c.Dy);
+        var autoPad = c.String("auto_pad", "NOTSET");
+        if (autoPad is "SAME_UPPER" or "SAME_LOWER"
+            && (kernel is null || !Window.Attr(c, "strides", spatialRank, 1).All(s => s == 1)))
+        {
+            throw new GradientException($"{c.Describe()}: auto_pad {autoPad} with strides > 1 needs static spatial sizes of '{x.Name}'");
+        }
+        // Without a kernel size only NOTSET and VALID get here, whose pads do not depend on it.
+        var read = Window.Read(c, kernel ?? new long[spatialRank], null);
+        var window = new RunTimeWindow(kernel, read.Strides, read.Dilations, read.Begin, read.End);
+        SetGradients(c, group,
+            inputAdjoint: () => RunTimeConvolutionHelpers.ConvAdjointInput(c, dy, w, x, window, group),
+            kernelGradient: cout => RunTimeConvolutionHelpers.ConvWeightGrad(c, x, dy, w, window, group, cout, exact: true),
+            outputChannels: () => StaticDim(c, w, 0));
+    }
+
+    /// <summary>
+    /// ConvTranspose whose spatial sizes are known only at run time. Its adjoint Conv needs only static
+    /// numbers: with the ConvTranspose's end pad e and output_padding a, out = stride·(in − 1) + a + (k − 1)·dilation
+    /// + 1 − b − e, so a Conv with begin pad b and end pad max(0, e − a) maps out back to exactly in positions
+    /// whenever a − e &lt; stride; with auto_pad SAME_* out = in·stride (ONNX operator spec), so the total
+    /// padding a + (k − 1)·dilation + 1 − stride is static too. output_shape with run-time sizes is refused.
+    /// </summary>
+    private static void ConvTransposeOverRunTimeSizes(GradientContext c, int spatialRank, long group, long[]? kernel)
+    {
+        var (x, w, dy) = (c.X(0), c.X(1), c.Dy);
+        var autoPad = c.String("auto_pad", "NOTSET");
+        if (c.Ints("output_shape") is not null)
+        {
+            throw new GradientException($"{c.Describe()}: ConvTranspose with output_shape needs static spatial sizes of '{x.Name}'");
+        }
+        var strides = Window.Attr(c, "strides", spatialRank, 1);
+        var dilations = Window.Attr(c, "dilations", spatialRank, 1);
+        var outputPadding = Window.Attr(c, "output_padding", spatialRank, 0);
+        var begin = new long[spatialRank];
+        var end = new long[spatialRank]; // the ConvTranspose's own end pads
+        switch (autoPad)
+        {
+            case "NOTSET":
+                var pads = Window.Attr(c, "pads", 2 * spatialRank, 0);
+                Array.Copy(pads, begin, spatialRank);
+                Array.Copy(pads, spatialRank, end, 0, spatialRank);
+                break;
+            case "VALID":
+                break;
+            case "SAME_UPPER" or "SAME_LOWER" when kernel is not null:
+                for (var i = 0; i < spatialRank; i++)
+                {
+                    // The static rule's total with out = in·stride.
+                    var total = outputPadding[i] + ((kernel[i] - 1) * dilations[i]) + 1 - strides[i];
+                    begin[i] = autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
+                    end[i] = total - begin[i];
+                }
+                break;
+            default:
+                throw new GradientException($"{c.Describe()}: auto_pad {autoPad} needs static spatial sizes of '{x.Name}' and a static kernel size");
+        }
+        var convEnd = new long[spatialRank];
+        var exact = true;
+        for (var i = 0; i < spatialRank; i++)
+        {
+            convEnd[i] = Math.Max(0, end[i] - outputPadding[i]);
+            // The adjoint Conv reads out + b + convEnd − extent = stride·(in − 1) + remainder positions.
+            exact &= outputPadding[i] - end[i] + convEnd[i] < strides[i];
+        }
+        var window = new RunTimeWindow(kernel, strides, dilations, begin, convEnd);
+        SetGradients(c, group,
+            inputAdjoint: () => c.B.Op("Conv", [dy, w], window.ConvAttributes(group)),
+            kernelGradient: cout => RunTimeConvolutionHelpers.ConvWeightGrad(c, dy, x, w, window, group, cout, exact),
             outputChannels: () => StaticDim(c, x, 1));
     }
 

@@ -150,7 +150,6 @@ internal static class ResizeGradient
     {
         var x = c.X(0);
         var rank = c.Rank(x);
-        var (scales, outDims) = ScalesAndSizes(c, x, rank);
         var mode = c.String("mode", "nearest");
         var transform = c.Opset >= 11 ? c.String("coordinate_transformation_mode", "half_pixel") : "asymmetric";
         var nearest = c.Opset >= 11 ? c.String("nearest_mode", "round_prefer_floor") : "simple";
@@ -162,20 +161,21 @@ internal static class ResizeGradient
         {
             throw new GradientException($"{c.Describe()}: no gradient for coordinate_transformation_mode='tf_crop_and_resize' or antialias=1");
         }
+        if (ScalesAndSizes(c, x, rank) is not { } parameters || !StaticAxes(x, parameters.Scales, parameters.OutDims, transform))
+        {
+            RunTimeResizeGradient.Apply(c, x, rank);
+            return;
+        }
+        var (scales, outDims) = parameters;
         var matrices = new Dictionary<int, double[,]>();
         for (var axis = 0; axis < rank; axis++)
         {
-            var inDim = x.Shape![axis].Value;
-            if (inDim is null)
+            if (x.Shape![axis].Value is not { } inDim)
             {
-                if (scales[axis] == 1f && outDims[axis] is null && transform != "tf_half_pixel_for_nn")
-                {
-                    continue; // an unresized axis of unknown size (a batch axis) maps identically
-                }
-                throw new GradientException($"{c.Describe()}: the gradient needs the size of input axis {axis} to be static");
+                continue; // an unresized axis of unknown size (a batch axis) maps identically (StaticAxes)
             }
-            var outDim = outDims[axis] ?? (long)(scales[axis] * inDim.Value);
-            var matrix = Matrix(c, mode, transform, nearest, scales[axis], inDim.Value, outDim);
+            var outDim = outDims[axis] ?? (long)(scales[axis] * inDim);
+            var matrix = Matrix(c, mode, transform, nearest, scales[axis], inDim, outDim);
             if (!IsIdentity(matrix))
             {
                 matrices[axis] = matrix;
@@ -211,8 +211,19 @@ internal static class ResizeGradient
         c.SetGrad(0, gradient);
     }
 
-    /// <summary>Per-axis scales and (when given by sizes or inferred) output sizes; the spec's axes attribute (opset 18) picks the axes.</summary>
-    private static (float[] Scales, long?[] OutDims) ScalesAndSizes(GradientContext c, Value x, int rank)
+    /// <summary>
+    /// Whether every axis the static matrices need has a static input size: only an unresized axis
+    /// (scale 1, no size given) of unknown size maps identically without one.
+    /// </summary>
+    private static bool StaticAxes(Value x, float[] scales, long?[] outDims, string transform) =>
+        x.Shape is { } shape && Enumerable.Range(0, shape.Rank).All(axis =>
+            shape[axis].IsKnown || (scales[axis] == 1f && outDims[axis] is null && transform != "tf_half_pixel_for_nn"));
+
+    /// <summary>
+    /// Per-axis scales and (when given by sizes or inferred) output sizes; the spec's axes attribute (opset 18)
+    /// picks the axes. Null when scales or sizes are computed at run time, or sizes meet run-time input sizes.
+    /// </summary>
+    private static (float[] Scales, long?[] OutDims)? ScalesAndSizes(GradientContext c, Value x, int rank)
     {
         if (c.String("keep_aspect_ratio_policy", "stretch") != "stretch")
         {
@@ -225,18 +236,26 @@ internal static class ResizeGradient
         var sizesInput = c.Opset >= 11 ? 3 : -1;
         if (sizesInput > 0 && c.HasInput(sizesInput))
         {
-            var sizes = c.ConstantInts(sizesInput) ?? throw new GradientException($"{c.Describe()}: the gradient needs constant sizes");
+            if (c.ConstantInts(sizesInput) is not { } sizes)
+            {
+                return null;
+            }
             for (var k = 0; k < axes.Length; k++)
             {
-                var inDim = x.Shape![axes[k]].Value ?? throw new GradientException($"{c.Describe()}: the gradient needs static input sizes with a sizes input");
+                if (x.Shape![axes[k]].Value is not { } inDim)
+                {
+                    return null;
+                }
                 outDims[axes[k]] = sizes[k];
                 scales[axes[k]] = (float)sizes[k] / inDim; // ONNX Runtime derives the scale as float(out) / in
             }
             return (scales, outDims);
         }
         var scalesInput = c.Opset >= 11 ? 2 : 1;
-        var given = Onnx.Inference.ConstantValue.TryGet(c.Node.Input(scalesInput))?.ToDoubles()
-            ?? throw new GradientException($"{c.Describe()}: the gradient needs constant scales or sizes");
+        if (Onnx.Inference.ConstantValue.TryGet(c.Node.Input(scalesInput))?.ToDoubles() is not { } given)
+        {
+            return null;
+        }
         for (var k = 0; k < axes.Length; k++)
         {
             scales[axes[k]] = (float)given[k];

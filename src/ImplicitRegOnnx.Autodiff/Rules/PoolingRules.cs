@@ -34,11 +34,15 @@ internal static class PoolingRules
         var (x, dy) = (c.X(0), c.Dy);
         var attributes = c.Node.Attributes.Where(a => a.Name != "storage_order").ToArray();
         var indices = c.B.Op("MaxPool", 2, [x], attributes)[1];
-        var flat = c.B.Reshape(x, -1);
+        // ONNX Runtime's CPU ScatterElements has no float16 kernel with reduction=add: sum in float32.
+        var halfPrecision = dy.ElementType == ElementType.Float16;
+        var flatGrad = c.B.Reshape(halfPrecision ? c.B.Cast(dy, ElementType.Float) : dy, -1);
+        var zeros = c.ZerosLike(c.B.Reshape(x, -1));
         var scattered = c.B.Op("ScatterElements",
-            [c.ZerosLike(flat), c.B.Reshape(indices, -1), c.B.Reshape(dy, -1)],
+            [halfPrecision ? c.B.Cast(zeros, ElementType.Float) : zeros, c.B.Reshape(indices, -1), flatGrad],
             Attribute.Int("axis", 0), Attribute.String("reduction", "add"));
-        c.SetGrad(0, c.B.Reshape(scattered, c.B.Shape(x)));
+        var gradient = c.B.Reshape(scattered, c.B.Shape(x));
+        c.SetGrad(0, halfPrecision ? c.B.Cast(gradient, ElementType.Float16) : gradient);
     }
 
     /// <summary>
@@ -50,8 +54,11 @@ internal static class PoolingRules
     private static void AveragePool(GradientContext c)
     {
         var (x, dy) = (c.X(0), c.Dy);
-        var input = StaticSpatial(c, x);
-        var output = StaticSpatial(c, c.Y());
+        if (Spatial(x) is not { } input || Spatial(c.Y()) is not { } output)
+        {
+            AveragePoolOverRunTimeSizes(c);
+            return;
+        }
         var channels = StaticDim(c, x, 1);
         var kernel = Window.Attr(c, "kernel_shape", input.Length, 1);
         var window = Window.Read(c, kernel, input);
@@ -67,6 +74,30 @@ internal static class PoolingRules
         }
         var kernelOnes = c.B.Expand(ConstantLike(c, [1.0], [1], x), c.B.Ints([channels, 1, .. kernel]));
         c.SetGrad(0, ConvAdjointInput(c, c.B.Mul(dy, scale), kernelOnes, window, channels, input, output));
+    }
+
+    /// <summary>
+    /// AveragePool over run-time spatial sizes where every window has the full kernel as divisor (no pads, or
+    /// pads counted, and no ceil_mode): dX = ConvTranspose(dY/K, ones[C, 1, k], group=C) cropped or padded
+    /// to X's run-time size. Other divisors depend on the sizes and keep an error.
+    /// </summary>
+    private static void AveragePoolOverRunTimeSizes(GradientContext c)
+    {
+        var (x, dy) = (c.X(0), c.Dy);
+        var spatialRank = c.Rank(x) - 2;
+        var channels = StaticDim(c, x, 1);
+        var kernel = Window.Attr(c, "kernel_shape", spatialRank, 1);
+        var window = Window.Read(c, kernel, null);
+        var padded = window.Begin.Concat(window.End).Any(p => p != 0);
+        if (c.Int("ceil_mode", 0) != 0 || (padded && c.Int("count_include_pad", 0) == 0))
+        {
+            throw new GradientException($"{c.Describe()}: the gradient of an AveragePool with ceil_mode or uncounted pads needs static spatial sizes of '{x.Name}'");
+        }
+        var kernelSize = kernel.Aggregate(1L, (a, b) => a * b);
+        var scaled = c.B.Mul(dy, ConstantLike(c, [1.0 / kernelSize], [], dy));
+        var kernelOnes = c.B.Expand(ConstantLike(c, [1.0], [1], x), c.B.Ints([channels, 1, .. kernel]));
+        var runTimeWindow = new RunTimeWindow(kernel, window.Strides, window.Dilations, window.Begin, window.End);
+        c.SetGrad(0, RunTimeConvolutionHelpers.ConvAdjointInput(c, scaled, kernelOnes, x, runTimeWindow, channels));
     }
 
     /// <summary>

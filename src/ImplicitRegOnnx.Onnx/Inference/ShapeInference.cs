@@ -137,6 +137,7 @@ public static class ShapeInference
         NormalizationRules.Register(rules);
         ShapeOpRules.Register(rules);
         IndexingRules.Register(rules);
+        ResizeRules.Register(rules);
         GeneratorRules.Register(rules);
         ReductionRules.Register(rules);
         LossRules.Register(rules);

@@ -84,6 +84,22 @@ internal static class ShapeValue
                     }
                     return [.. picked];
                 }
+            case "Slice" when node.Inputs.Count >= 3:
+                {
+                    // A unit-step slice of a shape value, e.g. Shape(x)[0:2] in PyTorch's interpolate(size=...).
+                    var source = TryGet(node.Input(0), depth - 1);
+                    var starts = ConstantValue.TryGetInts(node.Input(1));
+                    var ends = ConstantValue.TryGetInts(node.Input(2));
+                    var axes = node.Input(3) is null ? [0] : ConstantValue.TryGetInts(node.Input(3));
+                    var steps = node.Input(4) is null ? [1] : ConstantValue.TryGetInts(node.Input(4));
+                    if (source is null || starts is not [var start] || ends is not [var end] || axes is not [0 or -1] || steps is not [1])
+                    {
+                        return null;
+                    }
+                    var from = (int)Clamp(start, source.Length);
+                    var to = (int)Clamp(Math.Min(end, source.Length), source.Length);
+                    return to <= from ? [] : source[from..to];
+                }
             default:
                 return null;
         }

@@ -13,6 +13,16 @@ namespace ImplicitRegOnnx.Autodiff.Tests.GradCheck;
 public sealed record InputSpec(long[] Dims, ElementType Type = ElementType.Double, bool Differentiable = true,
     double Low = -1, double High = 1, double AwayFromZero = 0, Tensor? Fixed = null)
 {
+    /// <summary>Axes the graph input declares as named symbols (dim_param) instead of sizes, so rules see run-time sizes.</summary>
+    public IReadOnlyList<int> SymbolicAxes { get; init; } = [];
+
+    /// <summary>The input's declared shape: <see cref="Dims"/> with the <see cref="SymbolicAxes"/> named "&lt;input&gt;_&lt;axis&gt;".</summary>
+    public Shape GraphShape(string input) =>
+        new(Dims.Select((d, axis) => SymbolicAxes.Contains(axis) ? Dim.Named($"{input}_{axis}") : Dim.Of(d)));
+
+    /// <summary>The same input with run-time sizes along <paramref name="axes"/>.</summary>
+    public InputSpec Symbolic(params int[] axes) => this with { SymbolicAxes = axes };
+
     public static InputSpec Of(params long[] dims) => new(dims);
 
     public static InputSpec Float(params long[] dims) => new(dims, ElementType.Float);

@@ -64,6 +64,29 @@ public static partial class GradCheckTable
             (b, v) => [b.Op("Resize", [v[0], b.Constant(Tensor.FromArray(new[] { 1f, 1f, 2f, 1.5f }, [4]))])]) with { Opset = 10 },
         new GradCheckCase("Resize linear downsample (opset 10)", "Resize", [InputSpec.Float(1, 1, 4, 6)],
             (b, v) => [b.Op("Resize", [v[0], b.Constant(Tensor.FromArray(new[] { 1f, 1f, 0.5f, 0.5f }, [4]))], Mode("linear"))]) with { Opset = 10 },
+        // Sizes and scales known only at run time (graph inputs, or computed from Shape()), input sizes symbolic.
+        new GradCheckCase("Resize linear run-time sizes input", "Resize",
+            [InputSpec.Float(1, 2, 3, 4).Symbolic(2, 3), InputSpec.Constant(Tensor.FromArray(new long[] { 1, 2, 5, 7 }, [4]))],
+            (b, v) => [b.Op("Resize", [v[0], null, null, v[1]], Mode("linear"))]),
+        new GradCheckCase("Resize linear static input run-time sizes input", "Resize",
+            [InputSpec.Float(1, 2, 3, 4), InputSpec.Constant(Tensor.FromArray(new long[] { 1, 2, 5, 7 }, [4]))],
+            (b, v) => [b.Op("Resize", [v[0], null, null, v[1]], Mode("linear"))]),
+        new GradCheckCase("Resize nearest run-time scales input", "Resize",
+            [InputSpec.Float(1, 1, 3, 4).Symbolic(2, 3), InputSpec.Constant(Tensor.FromArray(new[] { 1f, 1f, 2f, 1.5f }, [4]))],
+            (b, v) => [b.Op("Resize", [v[0], null, v[1]])]),
+        new GradCheckCase("Resize cubic sizes from Shape (PyTorch interpolate)", "Resize", [InputSpec.Float(2, 1, 4, 3).Symbolic(0, 2, 3)],
+            (b, v) =>
+            {
+                var batchAndChannels = b.Op("Slice", [b.Shape(v[0]), b.Ints(0), b.Ints(2)]);
+                var sizes = b.Op("Concat", [batchAndChannels, b.Ints(6, 5)], Attribute.Int("axis", 0));
+                return [b.Op("Resize", [v[0], null, null, sizes], Mode("cubic"))];
+            }),
+        new GradCheckCase("Resize linear align_corners run-time sizes innermost axes", "Resize", [InputSpec.Float(1, 2, 3, 4).Symbolic(2, 3)],
+            (b, v) =>
+            {
+                var sizes = b.Op("Concat", [b.Op("Slice", [b.Shape(v[0]), b.Ints(0), b.Ints(2)]), b.Ints(4, 3)], Attribute.Int("axis", 0));
+                return [b.Op("Resize", [v[0], null, null, sizes], Mode("linear"), Transform("align_corners"))];
+            }),
 
         Einsum("ij,jk->ik", InputSpec.Of(2, 3), InputSpec.Of(3, 4)),
         Einsum("bhqd,bhkd->bhqk", InputSpec.Of(2, 1, 3, 4), InputSpec.Of(2, 1, 5, 4)),
