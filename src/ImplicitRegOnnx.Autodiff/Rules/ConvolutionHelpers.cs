@@ -145,6 +145,11 @@ internal static class ConvolutionHelpers
         return end;
     }
 
+    /// <summary>X [N, C, ...] → [C, N, ...] and dY [N, M, ...] → [M, N, ...]: the batch becomes the channel axis
+    /// that the kernel-gradient Conv sums over (group 1).</summary>
+    public static (Value X, Value Dy) BatchAsChannels(GradientContext c, Value x, Value dy, long[] spatialAxes) =>
+        (c.B.Transpose(x, [1, 0, .. spatialAxes]), c.B.Transpose(dy, [1, 0, .. spatialAxes]));
+
     /// <summary>
     /// The kernel gradient of Y = Conv(X, W, window, group) for X [N, Cin, input] and dY [N, Cout, o]:
     /// dW[m, c, t] = Σ_n Σ_o dY[n, m, o]·Xpad[n, g·Cin/G + c, o·stride + t·dilation]. That is a Conv
@@ -162,8 +167,7 @@ internal static class ConvolutionHelpers
         Value xt, gt;
         if (group == 1)
         {
-            xt = c.B.Transpose(x, [1, 0, .. spatialAxes]);
-            gt = c.B.Transpose(dy, [1, 0, .. spatialAxes]);
+            (xt, gt) = BatchAsChannels(c, x, dy, spatialAxes);
         }
         else
         {

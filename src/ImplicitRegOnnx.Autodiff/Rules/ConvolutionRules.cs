@@ -18,6 +18,13 @@ internal static class ConvolutionRules
         r.Add("ConvTranspose", ConvTranspose);
     }
 
+    /// <summary>What both rules read first: the spatial rank, group, and the static spatial sizes of X, Y and the kernel (null where known only at run time).</summary>
+    private static (int SpatialRank, long Group, long[]? Input, long[]? Output, long[]? Kernel) Sizes(GradientContext c)
+    {
+        var spatialRank = c.Rank(c.X(0)) - 2;
+        return (spatialRank, c.Int("group", 1), Spatial(c.X(0)), Spatial(c.Y()), Kernel(c, spatialRank));
+    }
+
     /// <summary>The kernel's spatial sizes from kernel_shape or W's static shape, or null when known only at run time.</summary>
     private static long[]? Kernel(GradientContext c, int spatialRank)
     {
@@ -35,11 +42,7 @@ internal static class ConvolutionRules
     private static void Conv(GradientContext c)
     {
         var (x, w, dy) = (c.X(0), c.X(1), c.Dy);
-        var spatialRank = c.Rank(x) - 2;
-        var group = c.Int("group", 1);
-        var input = Spatial(x);
-        var output = Spatial(c.Y());
-        var kernel = Kernel(c, spatialRank);
+        var (spatialRank, group, input, output, kernel) = Sizes(c);
         if (input is null || output is null || kernel is null)
         {
             ConvOverRunTimeSizes(c, spatialRank, group, kernel);
@@ -62,11 +65,7 @@ internal static class ConvolutionRules
     private static void ConvTranspose(GradientContext c)
     {
         var (x, w, dy) = (c.X(0), c.X(1), c.Dy);
-        var spatialRank = c.Rank(x) - 2;
-        var group = c.Int("group", 1);
-        var input = Spatial(x);
-        var output = Spatial(c.Y());
-        var kernel = Kernel(c, spatialRank);
+        var (spatialRank, group, input, output, kernel) = Sizes(c);
         if (input is null || output is null || kernel is null)
         {
             ConvTransposeOverRunTimeSizes(c, spatialRank, group, kernel);

@@ -93,8 +93,7 @@ internal static class RunTimeConvolutionHelpers
         Value xt, gt;
         if (group == 1)
         {
-            xt = c.B.Transpose(x, [1, 0, .. spatialAxes]);
-            gt = c.B.Transpose(dy, [1, 0, .. spatialAxes]);
+            (xt, gt) = ConvolutionHelpers.BatchAsChannels(c, x, dy, spatialAxes);
         }
         else
         {
