@@ -35,7 +35,7 @@ internal static class ExternalData
         }
         if (string.IsNullOrEmpty(location))
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}' is stored externally but has no location");
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}' is stored externally but has no location");
         }
         return new ExternalDataInfo(location, offset, length, checksum);
     }
@@ -43,21 +43,21 @@ internal static class ExternalData
     private static long ParseLong(TensorProto proto, StringStringEntryProto entry) =>
         long.TryParse(entry.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
             ? v
-            : throw new OnnxFormatException($"tensor '{proto.Name}': external data {entry.Key} '{entry.Value}' is not a non-negative integer");
+            : throw ImplicitRegException.BadInput($"tensor '{proto.Name}': external data {entry.Key} '{entry.Value}' is not a non-negative integer");
 
     /// <summary>Resolves a location against the model folder, refusing paths that leave it.</summary>
     public static string Resolve(string location, string baseDirectory, string tensorName)
     {
         if (Path.IsPathRooted(location))
         {
-            throw new OnnxFormatException($"tensor '{tensorName}': external data location '{location}' must be relative to the model file");
+            throw ImplicitRegException.BadInput($"tensor '{tensorName}': external data location '{location}' must be relative to the model file");
         }
         var root = Path.GetFullPath(baseDirectory);
         var full = Path.GetFullPath(Path.Combine(root, location));
         var prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!full.StartsWith(prefix, StringComparison.Ordinal))
         {
-            throw new OnnxFormatException($"tensor '{tensorName}': external data location '{location}' points outside the model's folder");
+            throw ImplicitRegException.BadInput($"tensor '{tensorName}': external data location '{location}' points outside the model's folder");
         }
         return full;
     }
@@ -66,12 +66,12 @@ internal static class ExternalData
     {
         if (baseDirectory is null)
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}' is stored in the side file '{info.Location}'; load the model from its path (or give ModelLoadOptions.BaseDirectory)");
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}' is stored in the side file '{info.Location}'; load the model from its path (or give ModelLoadOptions.BaseDirectory)");
         }
         var path = Resolve(info.Location, baseDirectory, proto.Name);
         if (!File.Exists(path))
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}': external data file '{info.Location}' is missing next to the model");
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}': external data file '{info.Location}' is missing next to the model");
         }
         using var file = File.OpenRead(path);
         var offset = info.Offset ?? 0;
@@ -79,11 +79,11 @@ internal static class ExternalData
         var length = info.Length ?? available;
         if (offset > file.Length || length > available)
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}': external data file '{info.Location}' is too short ({file.Length} bytes) for offset {offset} and length {length}");
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}': external data file '{info.Location}' is too short ({file.Length} bytes) for offset {offset} and length {length}");
         }
         if (length > Array.MaxLength)
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}' is larger than this tool can hold in memory");
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}' is larger than this tool can hold in memory");
         }
         var bytes = new byte[length];
         file.Seek(offset, SeekOrigin.Begin);
