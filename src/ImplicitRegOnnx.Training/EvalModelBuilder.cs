@@ -16,7 +16,12 @@ public static class EvalModelBuilder
         var outputs = graph.Outputs.ToList();
         var lossOutput = options.LossOutput is { } name ? outputs.FirstOrDefault(o => o.Name == name) : null;
         var output = lossOutput ?? (options.Output is { } o ? outputs.FirstOrDefault(v => v.Name == o) : outputs.FirstOrDefault())
-            ?? throw new TrainingSetupException("the model has no such output");
+            ?? throw (options.LossOutput ?? options.Output) switch
+            {
+                null => ImplicitRegException.BadInput("the model has no outputs"),
+                var missing => ImplicitRegException.BadParameter(options.LossOutput is null ? "GradientModelOptions.Output" : "GradientModelOptions.LossOutput",
+                    $"{missing}: the model has no output of that name; its outputs are {string.Join(", ", outputs.Select(v => v.Name))}"),
+            };
         var parameters = TrainableParameters.Select(graph, output, options.Trainable, options.Freeze);
         Value loss;
         if (lossOutput is null)

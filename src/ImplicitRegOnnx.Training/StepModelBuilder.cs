@@ -15,6 +15,18 @@ public sealed record StepModelOptions
 
     /// <summary>Run CSE, dead-code removal and constant folding on the result.</summary>
     public bool Optimize { get; init; } = true;
+
+    /// <summary>Checks λ, the optimizer's and the gradient's options; <see cref="StepModelBuilder.Build"/> calls it first.</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property.</exception>
+    public void Validate()
+    {
+        if (Lambda is { } lambda && (!double.IsFinite(lambda) || lambda < 0))
+        {
+            throw ImplicitRegException.BadParameter("StepModelOptions.Lambda", FormattableString.Invariant($"must be a non-negative number, got {lambda}"));
+        }
+        Optimizer.Validate();
+        Gradient.Validate();
+    }
 }
 
 /// <summary>
@@ -46,7 +58,7 @@ public static class StepModelBuilder
 
     public static StepModel Build(Model inference, StepModelOptions options)
     {
-        options.Optimizer.Validate();
+        options.Validate();
         var training = TrainingGraph.Build(inference, options.Gradient);
         var b = training.Builder;
         var graph = training.Model.Graph;
@@ -108,7 +120,7 @@ public static class StepModelBuilder
         var fresh = b.FreshName(name);
         return fresh == name
             ? fresh
-            : throw new TrainingSetupException($"the model already uses the name '{name}'; rename that value (the step model needs it for an input)");
+            : throw ImplicitRegException.BadInput($"the model already uses the name '{name}'; rename that value (the step model needs it for an input)");
     }
 
     private static void WriteMetadata(Model model, StepModelOptions options)
