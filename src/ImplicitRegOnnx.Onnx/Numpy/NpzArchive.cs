@@ -33,7 +33,7 @@ public static class NpzArchive
         }
         catch (InvalidDataException e)
         {
-            throw ImplicitRegException.BadInput($"{where} is not a .npz file (not a readable zip archive: {e.Message})");
+            throw ImplicitRegException.BadInput($"{where} is not a .npz file (not a readable zip archive: {e.Message}); write it with numpy.savez", e);
         }
         using (zip)
         {
