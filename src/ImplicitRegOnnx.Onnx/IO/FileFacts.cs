@@ -46,8 +46,10 @@ internal sealed record FileFacts(bool? IsRegular, long? LinkCount, string? Opene
             {
                 throw new IOException($"GetFileInformationByHandle failed (Win32 error {Marshal.GetLastPInvokeError()})");
             }
-            const uint directory = 0x10, reparsePoint = 0x400;
-            return new((info.FileAttributes & (directory | reparsePoint)) == 0, info.NumberOfLinks, null);
+            // Only FILE_ATTRIBUTE_DIRECTORY says "not a file": the open followed any link already, and
+            // ordinary files can carry reparse points (cloud placeholders, deduplicated files).
+            const uint directory = 0x10;
+            return new((info.FileAttributes & directory) == 0, info.NumberOfLinks, null);
         }
         return Unknown;
     }
