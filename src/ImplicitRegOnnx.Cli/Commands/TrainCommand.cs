@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Training;
@@ -153,7 +154,7 @@ public static class TrainCommand
                 ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
                 ["device"] = trainer.DeviceDescription.Split(' ')[0],
             };
-            File.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, Indented) + "\n");
+            AtomicFile.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, Indented) + "\n");
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done: {trainer.Steps} steps in {watch.Elapsed.TotalSeconds:0.0} s"));
         return ExitCodes.Ok;
