@@ -42,8 +42,9 @@ internal sealed class MpiCollectives : ICollectives
         {
             if (_opened is not null)
             {
-                throw ImplicitRegException.Failed(
-                    "the MPI world of this process is already open (Collectives.Open is called once per process)");
+                throw ImplicitRegException.Failed(_opened._finished
+                    ? "the MPI world of this process was finished and cannot open again (MPI starts once per process)"
+                    : "the MPI world of this process is already open (Collectives.Open is called once per process)");
             }
             var handles = OpenMpiHandles.Load(OpenMpiNative.Library, launch.Description);
             Check(OpenMpiNative.Finalized(out var finalized), "MPI_Finalized", "");

@@ -65,16 +65,19 @@ public sealed class MpiCollectivesTests(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableTheory]
-    [InlineData("throw", "probe: rank 1 fails on purpose")]
-    [InlineData("thread", "rank 1 of 2: unhandled InvalidOperationException: rank 1 fails on a worker thread; aborting the MPI job")]
-    [InlineData("exit", "")]
-    public void ARankThatFailsEndsTheJobWithANonZeroExitCode(string how, string message)
+    // DistributedRun reports the exception (the probe's report returns 3) and aborts the job with that code.
+    [InlineData("throw", 3, "probe: rank 1 fails on purpose")]
+    // The unhandled-exception hook aborts with 1.
+    [InlineData("thread", 1, "rank 1 of 2: unhandled InvalidOperationException: rank 1 fails on a worker thread; aborting the MPI job")]
+    // A rank that exits without finishing: mpirun ends the job and returns that rank's code.
+    [InlineData("exit", 4, "exited with non-zero status")]
+    public void ARankThatFailsEndsTheJobWithItsExitCode(string how, int exitCode, string message)
     {
         // Rank 0 waits in an allreduce that rank 1 never joins: only the abort (or mpirun noticing rank 1's exit)
         // ends it. MpiJob.Run fails the test if the job is still running at its hang guard.
         var result = MpiJob.Run(2, "fail", _temp.Path, how);
         output.WriteLine(result.ToString());
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(result.ExitCode == exitCode, result.ToString());
         Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
         Assert.True(File.Exists(_temp.File("pid.0")) && File.Exists(_temp.File("pid.1")), "both ranks must have started");
     }
