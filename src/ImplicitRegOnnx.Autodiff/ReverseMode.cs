@@ -34,7 +34,7 @@ public static class ReverseMode
         {
             if (active.Contains(outputs[i]))
             {
-                accumulator.Add(outputs[i], seeds[i] ?? Constants.Fill(builder, 1, outputs[i]));
+                accumulator.Add(outputs[i], seeds[i] ?? builder.FillLike(1, outputs[i]));
             }
         }
         for (var n = relevant.Count - 1; n >= 0; n--)

@@ -109,7 +109,7 @@ public sealed class TrainingGraph
         Value[] objectiveGrads;
         if (penalty.Mode == PenaltyMode.None)
         {
-            penaltyValue = Constants(b, 0, loss);
+            penaltyValue = b.ScalarLike(0, loss);
             objectiveGrads = grads;
         }
         else
@@ -119,15 +119,15 @@ public sealed class TrainingGraph
             var slices = penalty.Microbatches == 1
                 ? [new Microbatch(loss, grads, [], target)]
                 : Microbatches(b, graph, output, sliced, target, LossOf, parameters, penalty.Microbatches);
-            var r = b.Div(Sum(b, slices.Select(s => SquaredNorm(b, s.Gradients)).ToList()), Constants(b, penalty.Microbatches, loss));
+            var r = b.Div(Sum(b, slices.Select(s => SquaredNorm(b, s.Gradients)).ToList()), b.ScalarLike(penalty.Microbatches, loss));
             penaltyValue = r;
             var penaltyGrads = penalty.Mode == PenaltyMode.Exact
                 ? Complete(b, ReverseMode.Vjp(b, [r], [null], parameters), parameters)
                 : FiniteDifferencePenaltyGradient(b, graph, output, slices, parameters, LossOf, penalty);
-            var c = Constants(b, penalty.Coefficient, loss);
-            objectiveGrads = [.. grads.Select((g, i) => b.Add(g, b.Mul(penaltyGrads[i], CastLike(b, c, g))))];
+            var c = b.ScalarLike(penalty.Coefficient, loss);
+            objectiveGrads = [.. grads.Select((g, i) => b.Add(g, b.Mul(penaltyGrads[i], b.CastLike(c, g))))];
         }
-        var objective = b.Add(loss, b.Mul(Constants(b, penalty.Coefficient, loss), penaltyValue));
+        var objective = b.Add(loss, b.Mul(b.ScalarLike(penalty.Coefficient, loss), penaltyValue));
 
         // After every gradient: the BatchNormalization rule has the closed-form derivative.
         BatchNormTraining.LowerInPlace(b);
@@ -223,13 +223,13 @@ public sealed class TrainingGraph
     {
         var total = new Value?[parameters.Count];
         var like = slices[0].Loss;
-        var h = Constants(b, penalty.FiniteDifferenceStep, like);
+        var h = b.ScalarLike(penalty.FiniteDifferenceStep, like);
         foreach (var slice in slices)
         {
             var norm = b.Op("Sqrt", [SquaredNorm(b, slice.Gradients)]);
-            var inverse = b.Div(Constants(b, 1, like), b.Op("Max", [norm, Constants(b, 1e-30, like)]));
+            var inverse = b.Div(b.ScalarLike(1, like), b.Op("Max", [norm, b.ScalarLike(1e-30, like)]));
             var stepScale = b.Mul(h, inverse);
-            var perturbed = parameters.Select((p, i) => b.Add(p, b.Mul(slice.Gradients[i], CastLike(b, stepScale, p)))).ToArray();
+            var perturbed = parameters.Select((p, i) => b.Add(p, b.Mul(slice.Gradients[i], b.CastLike(stepScale, p)))).ToArray();
             var substitutions = new Dictionary<Value, Value>(slice.Inputs);
             for (var i = 0; i < parameters.Count; i++)
             {
@@ -238,10 +238,10 @@ public sealed class TrainingGraph
             var perturbedOutput = ForwardCloner.Clone(graph, b, substitutions, [output])[0];
             var perturbedLoss = lossOf(perturbedOutput, slice.Target);
             var perturbedGrads = Complete(b, ReverseMode.Vjp(b, [perturbedLoss], [null], perturbed), parameters);
-            var factor = b.Div(b.Mul(Constants(b, 2, like), norm), b.Mul(h, Constants(b, slices.Length, like)));
+            var factor = b.Div(b.Mul(b.ScalarLike(2, like), norm), b.Mul(h, b.ScalarLike(slices.Length, like)));
             for (var i = 0; i < parameters.Count; i++)
             {
-                var term = b.Mul(b.Sub(perturbedGrads[i], slice.Gradients[i]), CastLike(b, factor, parameters[i]));
+                var term = b.Mul(b.Sub(perturbedGrads[i], slice.Gradients[i]), b.CastLike(factor, parameters[i]));
                 total[i] = total[i] is { } previous ? b.Add(previous, term) : term;
             }
         }
@@ -255,12 +255,5 @@ public sealed class TrainingGraph
 
     /// <summary>Zero gradients (parameters that do not influence the loss) as explicit zeros.</summary>
     private static Value[] Complete(GraphBuilder b, IReadOnlyList<Value?> grads, IReadOnlyList<Value> parameters) =>
-        [.. grads.Select((g, i) => g ?? b.Mul(parameters[i], Constants(b, 0, parameters[i])))];
-
-    private static Value Constants(GraphBuilder b, double value, Value like) => like.ElementType == ElementType.Double
-        ? b.Constant(Tensor.Scalar(value))
-        : b.Constant(Tensor.Scalar((float)value));
-
-    private static Value CastLike(GraphBuilder b, Value value, Value like) =>
-        value.ElementType == like.ElementType ? value : b.Op("CastLike", [value, like]);
+        [.. grads.Select((g, i) => g ?? b.Mul(parameters[i], b.ScalarLike(0, parameters[i])))];
 }
