@@ -63,6 +63,7 @@ public static class BenchCommand
                     Loss = lossKind,
                     Penalty = new PenaltyOptions { Mode = mode, Coefficient = mode == PenaltyMode.None ? 0 : 0.025, Microbatches = parsed.GetValue(microbatches) },
                 },
+                ConstantEvaluator = OrtConstantEvaluator.Instance,
             };
             return Execute(context, parsed.GetRequiredValue(model), options, batchSize, stepCount, parsed.GetValue(threads), chosen, parsed.GetValue(json), parsed.GetValue(profile));
         }));

@@ -6,6 +6,7 @@ using System.Text.Json;
 using ImplicitRegOnnx.Cli.Inspection;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.Passes;
+using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Verification;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -169,7 +170,7 @@ public static class OptimizeCommand
         OptimizeReport summary;
         try
         {
-            summary = ModelOptimizer.Optimize(model);
+            summary = ModelOptimizer.Optimize(model, OrtConstantEvaluator.Instance);
         }
         catch (OnnxFormatException e)
         {

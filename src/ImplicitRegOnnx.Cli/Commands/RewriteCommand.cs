@@ -61,7 +61,7 @@ public static class RewriteCommand
             step = StepModelBuilder.Build(inference, options);
             if (evalPath is not null)
             {
-                eval = EvalModelBuilder.Build(inference, options.Gradient);
+                eval = EvalModelBuilder.Build(inference, options.Gradient, options.ConstantEvaluator);
             }
         }
         catch (Exception e) when (e is TrainingSetupException or GradientException)
