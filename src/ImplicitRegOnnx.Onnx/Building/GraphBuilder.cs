@@ -63,10 +63,17 @@ public sealed class GraphBuilder
     }
 
     /// <summary>Appends an ai.onnx node with <paramref name="outputCount"/> fresh outputs and infers their types.</summary>
-    public Node AppendNode(string opType, IEnumerable<Value?> inputs, int outputCount, IEnumerable<Attribute>? attributes = null)
+    public Node AppendNode(string opType, IEnumerable<Value?> inputs, int outputCount, IEnumerable<Attribute>? attributes = null) =>
+        AppendNode("", opType, inputs, outputCount, attributes);
+
+    /// <summary>
+    /// Appends a node of any domain with <paramref name="outputCount"/> fresh outputs; types are inferred for
+    /// ai.onnx ops only. The model must import <paramref name="domain"/> (<see cref="Model.SetOpsetVersion"/>).
+    /// </summary>
+    public Node AppendNode(string domain, string opType, IEnumerable<Value?> inputs, int outputCount, IEnumerable<Attribute>? attributes = null)
     {
         var outputs = Enumerable.Range(0, outputCount).Select(i => FreshName(outputCount == 1 ? opType : $"{opType}_out{i}")).ToArray();
-        var node = new Node("", opType, inputs, outputs, attributes, FreshName(opType + "_node"));
+        var node = new Node(domain, opType, inputs, outputs, attributes, FreshName(opType + "_node"));
         Graph.Append(node);
         ShapeInference.InferNode(node, Opset);
         return node;
