@@ -91,24 +91,24 @@ public sealed class GradientContext
 
     // ---- constants and shapes, typed like the values they combine with ----
 
-    /// <summary>A scalar constant with the element type of <paramref name="like"/>.</summary>
-    public Value Scalar(double value, Value like) => Constants.Scalar(B, value, like);
+    /// <summary>A scalar constant with the element type of <paramref name="like"/> (<see cref="GraphBuilder.ScalarLike"/>).</summary>
+    public Value Scalar(double value, Value like) => B.ScalarLike(value, like);
 
     /// <summary>
     /// <paramref name="value"/> converted to the element type of <paramref name="like"/>: CastLike from
-    /// opset 15 (ONNX operator spec), a Cast to the statically known type before that.
+    /// opset 15 (ONNX operator spec), a Cast to the statically known type before that (<see cref="GraphBuilder.CastLike"/>).
     /// </summary>
-    public Value CastLike(Value value, Value like) => Constants.CastLike(B, value, like);
+    public Value CastLike(Value value, Value like) => B.CastLike(value, like);
 
     /// <summary>A per-channel vector [C] viewed as [C, 1, ...] to broadcast against [N, C, d...] of the given rank.</summary>
     public Value ChannelView(Value channel, int rank) =>
         rank <= 2 ? channel : B.Reshape(channel, [-1, .. Enumerable.Repeat(1L, rank - 2)]);
 
     /// <summary>Zeros with the shape and type of <paramref name="like"/>.</summary>
-    public Value ZerosLike(Value like) => Constants.Fill(B, 0, like);
+    public Value ZerosLike(Value like) => B.FillLike(0, like);
 
     /// <summary>Ones with the shape and type of <paramref name="like"/>.</summary>
-    public Value OnesLike(Value like) => Constants.Fill(B, 1, like);
+    public Value OnesLike(Value like) => B.FillLike(1, like);
 
     /// <summary>Rank of a value when known.</summary>
     public static int? RankOf(Value value) => value.Shape?.Rank;

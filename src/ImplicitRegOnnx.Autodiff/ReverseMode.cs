@@ -1,14 +1,14 @@
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.Building;
-using ImplicitRegOnnx.Onnx.Passes;
 
 namespace ImplicitRegOnnx.Autodiff;
 
 /// <summary>
 /// Reverse-mode differentiation of an IR graph: appends to the graph the nodes that compute the
 /// vector-Jacobian product of <c>outputs</c> (weighted by <c>seeds</c>) with respect to <c>wrt</c>.
-/// The walk is pruned to nodes that both depend on <c>wrt</c> and lead to <c>outputs</c>; gradients
-/// of values with several consumers are summed; zero gradients stay symbolic (null) and emit nothing.
+/// The walk is pruned to nodes that both depend on <c>wrt</c> and lead to <c>outputs</c> (the
+/// <see cref="ReversePlan"/>); gradients of values with several consumers are summed; zero gradients
+/// stay symbolic (null) and emit nothing.
 /// Because every rule emits only ops that have rules, the result can be differentiated again.
 /// </summary>
 public static class ReverseMode
@@ -24,17 +24,19 @@ public static class ReverseMode
         {
             throw new ArgumentException("One seed per output (null for ones).", nameof(seeds));
         }
-        var order = TopologicalSort.Order(builder.Graph);
-        var active = ActiveValues(order, wrt);
-        var relevant = RelevantNodes(order, outputs, active);
-        CheckRules(relevant);
+        var plan = ReversePlan.Build(builder.Graph, outputs, wrt);
+        if (plan.NodesWithoutRule.Count > 0)
+        {
+            throw new MissingGradientRuleException(plan.MissingRules);
+        }
+        var relevant = plan.Nodes;
 
         var accumulator = new GradientAccumulator(builder);
         for (var i = 0; i < outputs.Count; i++)
         {
-            if (active.Contains(outputs[i]))
+            if (plan.IsActive(outputs[i]))
             {
-                accumulator.Add(outputs[i], seeds[i] ?? Constants.Fill(builder, 1, outputs[i]));
+                accumulator.Add(outputs[i], seeds[i] ?? builder.FillLike(1, outputs[i]));
             }
         }
         for (var n = relevant.Count - 1; n >= 0; n--)
@@ -45,9 +47,9 @@ public static class ReverseMode
             {
                 continue;
             }
-            var needs = node.Inputs.Select(v => v is not null && active.Contains(v)).ToArray();
+            var needs = node.Inputs.Select(v => v is not null && plan.IsActive(v)).ToArray();
             var context = new GradientContext(node, builder, outputGrads, needs);
-            GradientRules.TryGet(node.OpType, out var rule);
+            GradientRules.TryGet(node.Domain, node.OpType, out var rule);
             rule(context);
             for (var i = 0; i < node.Inputs.Count; i++)
             {
@@ -58,67 +60,6 @@ public static class ReverseMode
             }
         }
         return wrt.Select(accumulator.Total).ToArray();
-    }
-
-    /// <summary>Values that depend on <paramref name="wrt"/> through floating-point (or untyped) values.</summary>
-    private static HashSet<Value> ActiveValues(List<Node> order, IReadOnlyList<Value> wrt)
-    {
-        var active = new HashSet<Value>(wrt);
-        foreach (var node in order)
-        {
-            if (GradientRules.IsNonDifferentiable(node.OpType) || !node.Inputs.Any(v => v is not null && active.Contains(v)))
-            {
-                continue;
-            }
-            foreach (var output in node.Outputs)
-            {
-                if (output is not null && CarriesGradient(output))
-                {
-                    active.Add(output);
-                }
-            }
-        }
-        return active;
-    }
-
-    private static bool CarriesGradient(Value value) =>
-        value.ElementType == ElementType.Undefined || value.ElementType.IsFloatingPoint();
-
-    /// <summary>Nodes, in forward order, with an active input and an output the outputs depend on.</summary>
-    private static List<Node> RelevantNodes(List<Node> order, IReadOnlyList<Value> outputs, HashSet<Value> active)
-    {
-        var needed = new HashSet<Value>(outputs.Where(active.Contains));
-        var relevant = new List<Node>();
-        for (var i = order.Count - 1; i >= 0; i--)
-        {
-            var node = order[i];
-            if (!node.Outputs.Any(o => o is not null && needed.Contains(o)))
-            {
-                continue;
-            }
-            relevant.Add(node);
-            foreach (var input in node.Inputs)
-            {
-                if (input is not null && active.Contains(input))
-                {
-                    needed.Add(input);
-                }
-            }
-        }
-        relevant.Reverse();
-        return relevant;
-    }
-
-    private static void CheckRules(List<Node> relevant)
-    {
-        var missing = relevant
-            .Where(n => !n.IsStandard || !GradientRules.Has(n.OpType))
-            .Select(n => new MissingRule(n.IsStandard ? "" : n.Domain, n.OpType, n.Name))
-            .ToList();
-        if (missing.Count > 0)
-        {
-            throw new MissingGradientRuleException(missing);
-        }
     }
 
     /// <summary>Sums the gradient contributions of each value once, when the value is first read.</summary>

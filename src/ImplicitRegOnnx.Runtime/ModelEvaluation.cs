@@ -11,7 +11,7 @@ public static class ModelEvaluation
     /// <summary>Evaluates an inference model as it is (its own weights).</summary>
     public static Evaluation Run(Model inference, Dataset data, GradientModelOptions options, int batchSize = 256)
     {
-        var eval = EvalModelBuilder.Build(inference, options);
+        var eval = EvalModelBuilder.Build(inference, options, OrtConstantEvaluator.Instance);
         var parameters = eval.Graph.RequiredInputs
             .Select(v => inference.Graph.Initializers.FirstOrDefault(i => i.Name == v.Name)?.Initializer?.WithName(v.Name))
             .OfType<Tensor>().ToList();

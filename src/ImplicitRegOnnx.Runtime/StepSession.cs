@@ -58,8 +58,8 @@ public sealed class StepSession : IDisposable
         {
             foreach (var (name, tensor) in step.InitialState)
             {
-                _current[name] = ToOrtValue(tensor);
-                _next[name] = ToOrtValue(tensor);
+                _current[name] = OrtTensors.ToOrtValue(tensor);
+                _next[name] = OrtTensors.ToOrtValue(tensor);
             }
         }
         else
@@ -142,12 +142,12 @@ public sealed class StepSession : IDisposable
             var info = buffer.GetTensorTypeAndShape();
             if ((int)info.ElementDataType == (int)tensor.ElementType && info.Shape.AsSpan().SequenceEqual(tensor.Dims))
             {
-                tensor.RawBytes.CopyTo(buffer.GetTensorMutableDataAsSpan<byte>());
+                OrtTensors.CopyInto(tensor, buffer);
                 return buffer;
             }
             buffer.Dispose();
         }
-        return _batchBuffers[name] = ToOrtValue(tensor);
+        return _batchBuffers[name] = OrtTensors.ToOrtValue(tensor);
     }
 
     private float Scalar(string name) => _scalars[name].GetTensorDataAsSpan<float>()[0];
@@ -157,12 +157,12 @@ public sealed class StepSession : IDisposable
     {
         if (_transfer is null)
         {
-            return _stateNames.ToDictionary(n => n, n => ToTensor(n, _current[n]), StringComparer.Ordinal);
+            return _stateNames.ToDictionary(n => n, n => OrtTensors.ToTensor(_current[n], n), StringComparer.Ordinal);
         }
         var host = _transfer.ToHost(_current);
         try
         {
-            return _stateNames.ToDictionary(n => n, n => ToTensor(n, host[n]), StringComparer.Ordinal);
+            return _stateNames.ToDictionary(n => n, n => OrtTensors.ToTensor(host[n], n), StringComparer.Ordinal);
         }
         finally
         {
@@ -173,16 +173,10 @@ public sealed class StepSession : IDisposable
         }
     }
 
-    private static Tensor ToTensor(string name, OrtValue value)
-    {
-        var info = value.GetTensorTypeAndShape();
-        return new Tensor((ElementType)(int)info.ElementDataType, info.Shape, value.GetTensorDataAsSpan<byte>().ToArray(), name);
-    }
-
     /// <summary>Copies host tensors into new device buffers that replace those in <paramref name="buffers"/>.</summary>
     private void Upload(IReadOnlyDictionary<string, Tensor> state, Dictionary<string, OrtValue> buffers)
     {
-        var host = _stateNames.ToDictionary(n => n, n => ToOrtValue(state[n]), StringComparer.Ordinal);
+        var host = _stateNames.ToDictionary(n => n, n => OrtTensors.ToOrtValue(state[n]), StringComparer.Ordinal);
         try
         {
             var device = _transfer!.ToDevice(host);
@@ -224,16 +218,8 @@ public sealed class StepSession : IDisposable
         }
         foreach (var name in _stateNames)
         {
-            state[name].RawBytes.CopyTo(_current[name].GetTensorMutableDataAsSpan<byte>());
+            OrtTensors.CopyInto(state[name], _current[name]);
         }
-    }
-
-    private static OrtValue ToOrtValue(Tensor tensor)
-    {
-        // ORT's TensorElementType numbers are TensorProto.DataType's.
-        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, (TensorElementType)(int)tensor.ElementType, tensor.Dims);
-        tensor.RawBytes.CopyTo(value.GetTensorMutableDataAsSpan<byte>());
-        return value;
     }
 
     public void Dispose()

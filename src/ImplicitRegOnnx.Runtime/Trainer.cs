@@ -133,8 +133,10 @@ public sealed class Trainer : IDisposable
         options.Validate();
         Options = options;
         _inference = inference;
-        _step = StepModelBuilder.Build(inference, options.Step);
-        _eval = EvalModelBuilder.Build(inference, options.Step.Gradient);
+        // Trainer runs ONNX Runtime anyway, so constant subgraphs are folded by it unless the options say otherwise.
+        var evaluator = options.Step.ConstantEvaluator ?? OrtConstantEvaluator.Instance;
+        _step = StepModelBuilder.Build(inference, options.Step with { ConstantEvaluator = evaluator });
+        _eval = EvalModelBuilder.Build(inference, options.Step.Gradient, evaluator);
         using (var setup = Devices.Create(options.Device, options.Threads))
         {
             _session = new StepSession(_step, setup.Options, setup.StateMemory);

@@ -1,3 +1,5 @@
+using ImplicitRegOnnx.Onnx.Passes;
+
 namespace ImplicitRegOnnx.Training;
 
 /// <summary>
@@ -6,7 +8,12 @@ namespace ImplicitRegOnnx.Training;
 /// </summary>
 public static class EvalModelBuilder
 {
-    public static Model Build(Model inference, GradientModelOptions options)
+    /// <summary>Builds the evaluation model of <paramref name="inference"/>.</summary>
+    /// <param name="inference">The inference model (not changed).</param>
+    /// <param name="options">The loss, output and trainable parameters, as for the step model.</param>
+    /// <param name="constantEvaluator">Computes constant subgraphs while optimizing; null folds only what needs no evaluation.</param>
+    /// <returns>The evaluation model.</returns>
+    public static Model Build(Model inference, GradientModelOptions options, IConstantEvaluator? constantEvaluator = null)
     {
         var model = ModelPreparation.Prepare(inference);
         var graph = model.Graph;
@@ -41,7 +48,7 @@ public static class EvalModelBuilder
         var named = b.Identity(loss);
         named.Name = b.FreshName("loss");
         graph.Outputs.Insert(0, named);
-        Onnx.Passes.ModelOptimizer.Optimize(model);
+        ModelOptimizer.Optimize(model, constantEvaluator);
         return model;
     }
 }

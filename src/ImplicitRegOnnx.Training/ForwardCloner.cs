@@ -116,7 +116,7 @@ public static class BatchNormTraining
         var mean = ReduceMean(b, x, axes);
         var centered = b.Sub(x, mean);
         var variance = ReduceMean(b, b.Mul(centered, centered), axes);
-        var inverse = b.Op("Reciprocal", [b.Op("Sqrt", [b.Add(variance, Scalar(b, epsilon, x))])]);
+        var inverse = b.Op("Reciprocal", [b.Op("Sqrt", [b.Add(variance, b.ScalarLike(epsilon, x))])]);
         long[] channelShape = [-1, .. Enumerable.Repeat(1L, rank - 2)];
         var y = b.Add(b.Mul(b.Mul(centered, inverse), b.Reshape(scale, channelShape)), b.Reshape(bias, channelShape));
 
@@ -134,13 +134,9 @@ public static class BatchNormTraining
     }
 
     private static Value Running(GraphBuilder b, Value previous, Value current, float momentum) =>
-        b.Add(b.Mul(previous, Scalar(b, momentum, previous)), b.Mul(current, Scalar(b, 1 - momentum, current)));
+        b.Add(b.Mul(previous, b.ScalarLike(momentum, previous)), b.Mul(current, b.ScalarLike(1 - momentum, current)));
 
     private static Value ReduceMean(GraphBuilder b, Value x, long[] axes) => b.Opset >= 18
         ? b.Op("ReduceMean", [x, b.Ints(axes)], Attribute.Int("keepdims", 1))
         : b.Op("ReduceMean", [x], Attribute.Ints("axes", axes), Attribute.Int("keepdims", 1));
-
-    private static Value Scalar(GraphBuilder b, double value, Value like) => like.ElementType == ElementType.Double
-        ? b.Constant(Tensor.Scalar(value))
-        : b.Constant(Tensor.Scalar((float)value));
 }

@@ -82,7 +82,7 @@ public sealed record OptimizerOptions
     public (Value Next, Dictionary<string, Value> States) Update(GraphBuilder b, Value parameter, Value gradient,
         Value learningRate, IReadOnlyDictionary<string, Value> states, Value? stepNumber)
     {
-        Value Scalar(double v) => parameter.ElementType == ElementType.Double ? b.Constant(Tensor.Scalar(v)) : b.Constant(Tensor.Scalar((float)v));
+        Value Scalar(double v) => b.ScalarLike(v, parameter);
         var lr = parameter.ElementType == learningRate.ElementType ? learningRate : b.Cast(learningRate, parameter.ElementType);
         // torch.optim.SGD and torch.optim.Adam (L2 form): the weight decay joins the gradient.
         var g = WeightDecay == 0 ? gradient : b.Add(gradient, b.Mul(Scalar(WeightDecay), parameter));

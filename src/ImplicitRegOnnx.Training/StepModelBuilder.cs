@@ -30,6 +30,13 @@ public sealed record StepModelOptions
     /// <summary>Run CSE, dead-code removal and constant folding on the result.</summary>
     public bool Optimize { get; init; } = true;
 
+    /// <summary>
+    /// Computes constant subgraphs while optimizing (<see cref="IConstantEvaluator"/>); Runtime's
+    /// <c>OrtConstantEvaluator.Instance</c> folds them, which <c>Trainer</c> and the CLI use.
+    /// Null folds only what needs no evaluation (Constant nodes, Shape/Size of static inputs).
+    /// </summary>
+    public IConstantEvaluator? ConstantEvaluator { get; init; }
+
     /// <summary>A fused step, or the gradients-out step with its apply-update model.</summary>
     public StepModelForm Form { get; init; } = StepModelForm.Fused;
 
@@ -139,7 +146,7 @@ public static class StepModelBuilder
         training.Model.MetadataProps.Add(new MetadataEntry(ParametersKey, string.Join('\n', parameters.Select(p => p.Name))));
         if (options.Optimize)
         {
-            ModelOptimizer.Optimize(training.Model);
+            ModelOptimizer.Optimize(training.Model, options.ConstantEvaluator);
         }
         return new StepModel(training.Model, [.. parameters.Select(p => p.Name)], initial,
             inference.Graph.Nodes.Count, training.Model.Graph.Nodes.Count)
@@ -228,7 +235,7 @@ public static class StepModelBuilder
         model.MetadataProps.Add(new MetadataEntry(ParametersKey, string.Join('\n', parameters.Select(p => p.Name))));
         if (options.Optimize)
         {
-            ModelOptimizer.Optimize(model);
+            ModelOptimizer.Optimize(model, options.ConstantEvaluator);
         }
         return model;
     }

@@ -119,14 +119,14 @@ public sealed class TrainingGraph
         var grads = Complete(b, ReverseMode.Vjp(b, [loss], [null], parameters), parameters);
 
         var penalty = options.Penalty;
-        var c = CastLike(b, coefficient, loss);
+        var c = b.CastLike(coefficient, loss);
         Value penaltyValue;
         Value[] objectiveGrads;
         if (penalty.Mode == PenaltyMode.None)
         {
             // R ≡ 0. c still enters objective = C + c·R, so every training graph has the same interface
             // and feeding c is harmless; the update is the plain gradient's.
-            penaltyValue = Constants(b, 0, loss);
+            penaltyValue = b.ScalarLike(0, loss);
             objectiveGrads = grads;
         }
         else
@@ -136,7 +136,7 @@ public sealed class TrainingGraph
             var slices = penalty.Microbatches == 1
                 ? [new Microbatch(loss, grads, [], target)]
                 : Microbatches(b, graph, output, sliced, target, LossOf, parameters, penalty.Microbatches);
-            var r = b.Div(Sum(b, slices.Select(s => SquaredNorm(b, s.Gradients)).ToList()), Constants(b, penalty.Microbatches, loss));
+            var r = b.Div(Sum(b, slices.Select(s => SquaredNorm(b, s.Gradients)).ToList()), b.ScalarLike(penalty.Microbatches, loss));
             penaltyValue = r;
             // ∇(c·R) = c·∇R: c is the seed of R's backward pass (exact) or a factor of the difference
             // quotient (finite differences), a scalar either way, never a constant folded into the graph.
@@ -255,13 +255,13 @@ public sealed class TrainingGraph
     {
         var total = new Value?[parameters.Count];
         var like = slices[0].Loss;
-        var h = Constants(b, penalty.FiniteDifferenceStep, like);
+        var h = b.ScalarLike(penalty.FiniteDifferenceStep, like);
         foreach (var slice in slices)
         {
             var norm = b.Op("Sqrt", [SquaredNorm(b, slice.Gradients)]);
-            var inverse = b.Div(Constants(b, 1, like), b.Op("Max", [norm, Constants(b, 1e-30, like)]));
+            var inverse = b.Div(b.ScalarLike(1, like), b.Op("Max", [norm, b.ScalarLike(1e-30, like)]));
             var stepScale = b.Mul(h, inverse);
-            var perturbed = parameters.Select((p, i) => b.Add(p, b.Mul(slice.Gradients[i], CastLike(b, stepScale, p)))).ToArray();
+            var perturbed = parameters.Select((p, i) => b.Add(p, b.Mul(slice.Gradients[i], b.CastLike(stepScale, p)))).ToArray();
             var substitutions = new Dictionary<Value, Value>(slice.Inputs);
             for (var i = 0; i < parameters.Count; i++)
             {
@@ -270,10 +270,10 @@ public sealed class TrainingGraph
             var perturbedOutput = ForwardCloner.Clone(graph, b, substitutions, [output])[0];
             var perturbedLoss = lossOf(perturbedOutput, slice.Target);
             var perturbedGrads = Complete(b, ReverseMode.Vjp(b, [perturbedLoss], [null], perturbed), parameters);
-            var factor = b.Div(b.Mul(b.Mul(Constants(b, 2, like), norm), c), b.Mul(h, Constants(b, slices.Length, like)));
+            var factor = b.Div(b.Mul(b.Mul(b.ScalarLike(2, like), norm), c), b.Mul(h, b.ScalarLike(slices.Length, like)));
             for (var i = 0; i < parameters.Count; i++)
             {
-                var term = b.Mul(b.Sub(perturbedGrads[i], slice.Gradients[i]), CastLike(b, factor, parameters[i]));
+                var term = b.Mul(b.Sub(perturbedGrads[i], slice.Gradients[i]), b.CastLike(factor, parameters[i]));
                 total[i] = total[i] is { } previous ? b.Add(previous, term) : term;
             }
         }
@@ -287,12 +287,5 @@ public sealed class TrainingGraph
 
     /// <summary>Zero gradients (parameters that do not influence the loss) as explicit zeros.</summary>
     private static Value[] Complete(GraphBuilder b, IReadOnlyList<Value?> grads, IReadOnlyList<Value> parameters) =>
-        [.. grads.Select((g, i) => g ?? b.Mul(parameters[i], Constants(b, 0, parameters[i])))];
-
-    private static Value Constants(GraphBuilder b, double value, Value like) => like.ElementType == ElementType.Double
-        ? b.Constant(Tensor.Scalar(value))
-        : b.Constant(Tensor.Scalar((float)value));
-
-    private static Value CastLike(GraphBuilder b, Value value, Value like) =>
-        value.ElementType == like.ElementType ? value : b.Op("CastLike", [value, like]);
+        [.. grads.Select((g, i) => g ?? b.Mul(parameters[i], b.ScalarLike(0, parameters[i])))];
 }

@@ -8,14 +8,14 @@ namespace ImplicitRegOnnx.Training;
 /// without a gradient rule that lie between the parameters and the outputs a loss can be attached to.
 /// </summary>
 /// <remarks>
-/// The walk mirrors <see cref="ReverseMode"/> so that a model this check passes does not fail later for
-/// a missing rule: a value is <em>active</em> when it depends on a floating-point initializer through
-/// floating-point values (ops declared non-differentiable cut the dependency), and a node is on the
-/// path when one of its outputs leads back from a checked output through differentiable inputs. Nodes
-/// outside ai.onnx (e.g. ai.onnx.ml's LinearClassifier, Scaler, TreeEnsembleClassifier) hold their
-/// parameters in attributes, so they count as parameters themselves: such a node on the path is
-/// unsupported even when no initializer reaches it. So do control-flow nodes (If, Loop, Scan) whose
-/// bodies hold weights; outer values a body reads count as the node's inputs.
+/// The walk is <see cref="ReversePlan"/>'s, the one <see cref="ReverseMode"/> differentiates along, so that
+/// a model this check passes does not fail later for a missing rule. It starts from every floating-point
+/// initializer (a parameter candidate) and follows, through nodes with a rule, only the inputs parameters
+/// are trained through (<see cref="TrainableParameters"/>). Nodes outside ai.onnx without a rule (e.g.
+/// ai.onnx.ml's LinearClassifier, Scaler, TreeEnsembleClassifier) hold their parameters in attributes, so
+/// they count as parameters themselves: such a node on the path is unsupported even when no initializer
+/// reaches it. So do control-flow nodes (If, Loop, Scan) whose bodies hold weights; outer values a body
+/// reads count as the node's inputs.
 /// </remarks>
 public static class UnsupportedOperators
 {
@@ -36,59 +36,20 @@ public static class UnsupportedOperators
         {
             order = [.. graph.Nodes];
         }
-        var active = new HashSet<Value>(graph.Initializers.Where(v => !v.IsGraphInput && v.Initializer is { } t && t.ElementType.IsFloatingPoint()));
-        foreach (var node in order)
+        var parameters = graph.Initializers.Where(v => !v.IsGraphInput && v.Initializer is { } t && t.ElementType.IsFloatingPoint());
+        var plan = ReversePlan.Build(order, outputs, parameters, new ReversePlanOptions
         {
-            var holdsParameters = !node.IsStandard || node.Subgraphs.Any(HoldsWeights);
-            if (!holdsParameters && (GradientRules.IsNonDifferentiable(node.OpType) || !Reads(node).Any(active.Contains)))
-            {
-                continue;
-            }
-            foreach (var output in node.Outputs)
-            {
-                if (output is not null && CarriesGradient(output))
-                {
-                    active.Add(output);
-                }
-            }
-        }
-
-        var needed = new HashSet<Value>(outputs.Where(active.Contains));
-        var unsupported = new SortedSet<string>(StringComparer.Ordinal);
-        for (var i = order.Count - 1; i >= 0; i--)
-        {
-            var node = order[i];
-            if (!node.Outputs.Any(o => o is not null && needed.Contains(o)))
-            {
-                continue;
-            }
-            var hasRule = node.IsStandard && GradientRules.Has(node.OpType);
-            if (!hasRule)
-            {
-                unsupported.Add(Describe(node));
-            }
-            for (var k = 0; k < node.Inputs.Count; k++)
-            {
-                // Without a rule nothing says which inputs carry gradients: follow all of them, so
-                // every unsupported op upstream is reported at once.
-                if (node.Inputs[k] is { } input && active.Contains(input) && (!hasRule || TrainableParameters.IsDifferentiableInput(node, k)))
-                {
-                    needed.Add(input);
-                }
-            }
-            foreach (var outer in node.ImplicitInputs().Where(active.Contains))
-            {
-                needed.Add(outer);
-            }
-        }
-        return [.. unsupported];
+            HoldsParameters = node => (!node.IsStandard && !GradientRules.Has(node)) || node.Subgraphs.Any(HoldsWeights),
+            FollowsInput = (node, k) => !node.IsStandard || TrainableParameters.IsDifferentiableInput(node, k),
+        });
+        return [.. plan.NodesWithoutRule.Select(Describe).Distinct().Order(StringComparer.Ordinal)];
     }
 
     /// <summary>The outputs a loss can be attached to: floating-point (or untyped) graph outputs.</summary>
     public static IReadOnlyList<Value> TrainableOutputs(Graph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        return [.. graph.Outputs.Where(CarriesGradient)];
+        return [.. graph.Outputs.Where(ReversePlan.CarriesGradient)];
     }
 
     /// <summary>The op type as reports write it: <c>Op</c> in ai.onnx, <c>domain.Op</c> elsewhere.</summary>
@@ -98,15 +59,8 @@ public static class UnsupportedOperators
         return node.IsStandard ? node.OpType : $"{node.Domain}.{node.OpType}";
     }
 
-    /// <summary>The values a node reads: its inputs and the outer values its subgraphs (If, Loop, Scan bodies) use.</summary>
-    private static IEnumerable<Value> Reads(Node node) =>
-        node.Inputs.OfType<Value>().Concat(node.ImplicitInputs());
-
     /// <summary>A subgraph with weights of its own: floating-point initializers or weight-sized Constant nodes (silero's If branches).</summary>
     private static bool HoldsWeights(Graph graph) =>
         graph.SelfAndSubgraphs().Any(g => g.Initializers.Any(v => v.Initializer is { } t && t.ElementType.IsFloatingPoint())
             || g.Nodes.Any(n => ConstantPromotion.WeightOf(n) is not null));
-
-    private static bool CarriesGradient(Value value) =>
-        value.ElementType == ElementType.Undefined || value.ElementType.IsFloatingPoint();
 }

@@ -263,11 +263,6 @@ internal static class ConvolutionHelpers
         return c.B.ReduceSum(dy, axes, keepDims: false);
     }
 
-    /// <summary>A constant tensor with the element type of <paramref name="like"/> (float or double).</summary>
-    public static Value ConstantLike(GradientContext c, double[] values, long[] dims, Value like) => like.ElementType switch
-    {
-        ElementType.Double => c.B.Constant(Tensor.FromArray(values, dims)),
-        ElementType.Float => c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)),
-        _ => c.CastLike(c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)), like),
-    };
+    /// <summary>A constant tensor with the element type of <paramref name="like"/>.</summary>
+    public static Value ConstantLike(GradientContext c, double[] values, long[] dims, Value like) => c.B.ConstantLike(values, dims, like);
 }

@@ -400,13 +400,6 @@ internal static class ResizeGradient
                 values[(i * columns) + j] = transpose ? m[j, i] : m[i, j];
             }
         }
-        long[] dims = [rows, columns];
-        return c.Dy.ElementType switch
-        {
-            ElementType.Double => c.B.Constant(Tensor.FromArray(values, dims)),
-            ElementType.Float => c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)),
-            ElementType.Float16 => c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (Half)v), dims)),
-            _ => c.CastLike(c.B.Constant(Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims)), c.Dy),
-        };
+        return c.B.ConstantLike(values, [rows, columns], c.Dy);
     }
 }

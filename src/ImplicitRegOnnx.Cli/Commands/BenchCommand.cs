@@ -62,6 +62,7 @@ public static class BenchCommand
                     Loss = lossKind,
                     Penalty = new PenaltyOptions { Mode = mode, Coefficient = mode == PenaltyMode.None ? 0 : 0.025, Microbatches = parsed.GetValue(microbatches) },
                 },
+                ConstantEvaluator = OrtConstantEvaluator.Instance,
             };
             options.Validate();
             if (batchSize % options.Gradient.Penalty.Microbatches != 0)

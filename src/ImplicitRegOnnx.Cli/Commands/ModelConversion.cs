@@ -55,7 +55,7 @@ public static class ModelConversion
             }
             var options = settings.Step with { Gradient = gradient };
             var step = StepModelBuilder.Build(model, options);
-            var eval = EvalModelBuilder.Build(model, gradient);
+            var eval = EvalModelBuilder.Build(model, gradient, options.ConstantEvaluator);
             var (train, init, evalPath) = (OutputPath(outDir, name, TrainSuffix), OutputPath(outDir, name, InitSuffix), OutputPath(outDir, name, EvalSuffix));
             var save = HasExternalData(model)
                 ? new ModelSaveOptions { ExternalData = ExternalDataPolicy.AllExternal }

@@ -6,6 +6,7 @@ using System.Text.Json;
 using ImplicitRegOnnx.Cli.Inspection;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.Passes;
+using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Verification;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -170,7 +171,7 @@ public static class OptimizeCommand
             }
         }
 
-        var summary = ErrorHandling.About(input, () => ModelOptimizer.Optimize(model));
+        var summary = ErrorHandling.About(input, () => ModelOptimizer.Optimize(model, OrtConstantEvaluator.Instance));
         Save(model, output);
 
         var verification = new Verification("skipped", 0, [], settings.Verify == false ? "--no-verify" : null);

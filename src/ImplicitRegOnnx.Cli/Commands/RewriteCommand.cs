@@ -60,7 +60,7 @@ public static class RewriteCommand
         var inference = ModelFiles.Load(modelPath, context);
         var watch = Stopwatch.StartNew();
         var (step, eval) = ErrorHandling.About(modelPath, () =>
-            (StepModelBuilder.Build(inference, options), evalPath is null ? null : EvalModelBuilder.Build(inference, options.Gradient)));
+            (StepModelBuilder.Build(inference, options), evalPath is null ? null : EvalModelBuilder.Build(inference, options.Gradient, options.ConstantEvaluator)));
         var seconds = watch.Elapsed.TotalSeconds;
         OutputPaths.Save(step.Model, outputPath);
         OutputPaths.Save(ModelExport.InitialStateModel(step), initPath);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -45,6 +46,7 @@ public sealed class StepOptionSet
             Gradient = gradient,
             Lambda = lambda,
             Optimize = !parsed.GetValue(_noOptimize),
+            ConstantEvaluator = OrtConstantEvaluator.Instance,
             Optimizer = new OptimizerOptions
             {
                 Kind = kind,

@@ -63,10 +63,17 @@ public sealed class GraphBuilder
     }
 
     /// <summary>Appends an ai.onnx node with <paramref name="outputCount"/> fresh outputs and infers their types.</summary>
-    public Node AppendNode(string opType, IEnumerable<Value?> inputs, int outputCount, IEnumerable<Attribute>? attributes = null)
+    public Node AppendNode(string opType, IEnumerable<Value?> inputs, int outputCount, IEnumerable<Attribute>? attributes = null) =>
+        AppendNode("", opType, inputs, outputCount, attributes);
+
+    /// <summary>
+    /// Appends a node of any domain with <paramref name="outputCount"/> fresh outputs; types are inferred for
+    /// ai.onnx ops only. The model must import <paramref name="domain"/> (<see cref="Model.SetOpsetVersion"/>).
+    /// </summary>
+    public Node AppendNode(string domain, string opType, IEnumerable<Value?> inputs, int outputCount, IEnumerable<Attribute>? attributes = null)
     {
         var outputs = Enumerable.Range(0, outputCount).Select(i => FreshName(outputCount == 1 ? opType : $"{opType}_out{i}")).ToArray();
-        var node = new Node("", opType, inputs, outputs, attributes, FreshName(opType + "_node"));
+        var node = new Node(domain, opType, inputs, outputs, attributes, FreshName(opType + "_node"));
         Graph.Append(node);
         ShapeInference.InferNode(node, Opset);
         return node;
@@ -96,6 +103,56 @@ public sealed class GraphBuilder
 
     /// <summary>A 1-D int64 constant, e.g. a shape or axes.</summary>
     public Value Ints(params long[] values) => Constant(Tensor.FromArray(values, [values.Length]));
+
+    /// <summary>A Constant of element type <paramref name="type"/> (rounding as <see cref="Tensor.FromDoubles"/> defines it).</summary>
+    public Value Constant(ElementType type, double[] values, long[] dims) => Constant(Tensor.FromDoubles(type, values, dims));
+
+    /// <summary>A scalar Constant of element type <paramref name="type"/> (rounding as <see cref="Tensor.FromDoubles"/> defines it).</summary>
+    public Value Scalar(double value, ElementType type) => Constant(Tensor.Scalar(type, value));
+
+    /// <summary>
+    /// A scalar with the element type of <paramref name="like"/>: a Constant of that type when it is known
+    /// and holds numbers (<see cref="ElementTypes.HoldsNumbers"/>), else a float Constant converted by
+    /// <see cref="CastLike"/>.
+    /// </summary>
+    public Value ScalarLike(double value, Value like) => ConstantLike([value], [], like);
+
+    /// <summary>A constant tensor with the element type of <paramref name="like"/> (as <see cref="ScalarLike"/>).</summary>
+    public Value ConstantLike(double[] values, long[] dims, Value like)
+    {
+        ArgumentNullException.ThrowIfNull(like);
+        return like.ElementType.HoldsNumbers()
+            ? Constant(like.ElementType, values, dims)
+            : CastLike(Constant(ElementType.Float, values, dims), like);
+    }
+
+    /// <summary>A tensor of the shape and element type of <paramref name="like"/> filled with one value.</summary>
+    public Value FillLike(double value, Value like) => Expand(ScalarLike(value, like), Shape(like));
+
+    /// <summary>
+    /// <paramref name="value"/> converted to the element type of <paramref name="like"/>: itself when the
+    /// types already agree, CastLike from opset 15, before that a Cast to <paramref name="like"/>'s statically
+    /// known type (an <see cref="ImplicitRegException"/> when that type is unknown).
+    /// </summary>
+    public Value CastLike(Value value, Value like)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(like);
+        if (value.ElementType != ElementType.Undefined && value.ElementType == like.ElementType)
+        {
+            return value;
+        }
+        if (Opset >= 15)
+        {
+            return Op("CastLike", [value, like]);
+        }
+        if (like.ElementType == ElementType.Undefined)
+        {
+            throw ImplicitRegException.Unsupported(
+                $"the element type of '{like.Name}' is unknown and opset {Opset} has no CastLike; run shape inference or use opset 15 or newer");
+        }
+        return Cast(value, like.ElementType);
+    }
 
     public Value Add(Value a, Value b) => Op("Add", [a, b]);
 

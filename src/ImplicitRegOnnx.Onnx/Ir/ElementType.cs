@@ -108,6 +108,10 @@ public static class ElementTypes
         return checked(count * bits + 7) / 8;
     }
 
+    /// <summary>Whether tensors of the type convert to and from doubles (<see cref="Tensor.FromDoubles"/>, <see cref="Tensor.ToDoubles"/>):
+    /// float, double, float16, bfloat16, the 8- to 64-bit integers and bool.</summary>
+    public static bool HoldsNumbers(this ElementType type) => ElementConversion.Supports(type);
+
     public static bool IsFloatingPoint(this ElementType type) => type is ElementType.Float or ElementType.Double
         or ElementType.Float16 or ElementType.BFloat16 or ElementType.Float8E4M3FN or ElementType.Float8E4M3FNUZ
         or ElementType.Float8E5M2 or ElementType.Float8E5M2FNUZ or ElementType.Float4E2M1 or ElementType.Float8E8M0;

@@ -82,6 +82,41 @@ public sealed class Tensor
     public static Tensor Scalar<T>(T value, string name = "")
         where T : unmanaged => FromArray([value], [], name);
 
+    /// <summary>
+    /// A tensor of <paramref name="type"/> holding <paramref name="values"/>, the inverse of <see cref="ToDoubles"/>:
+    /// floating-point types round to nearest even straight from the double (float16 and bfloat16 too;
+    /// beyond the largest finite value is ±infinity), integer types and bool take only values they hold
+    /// exactly. Every typed constant of the toolkit is made here, so all layers agree on the rounding.
+    /// </summary>
+    /// <param name="type">Float, double, float16, bfloat16, an 8- to 64-bit integer type or bool (<see cref="ElementTypes.HoldsNumbers"/>).</param>
+    /// <param name="values">The elements in row-major order.</param>
+    /// <param name="dims">The shape; its element count must be the number of values.</param>
+    /// <param name="name">The tensor's name.</param>
+    /// <exception cref="NotSupportedException">The type cannot be made from numbers (strings, complex, float8, 4-bit types).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value is not one of an integer or bool type.</exception>
+    public static Tensor FromDoubles(ElementType type, ReadOnlySpan<double> values, long[] dims, string name = "")
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        if (!ElementConversion.Supports(type))
+        {
+            throw new NotSupportedException($"constants of element type {type.Name()} cannot be made from numbers (float, double, float16, bfloat16, integers and bool can)");
+        }
+        if (ElementCountOf(dims) != values.Length)
+        {
+            throw new ArgumentException($"shape [{string.Join(",", dims)}] holds {ElementCountOf(dims)} elements, not {values.Length}", nameof(dims));
+        }
+        var size = type.BitWidth() / 8;
+        var bytes = new byte[values.Length * size];
+        for (var i = 0; i < values.Length; i++)
+        {
+            ElementConversion.Write(type, values[i], bytes.AsSpan(i * size, size));
+        }
+        return new Tensor(type, dims, bytes, name);
+    }
+
+    /// <summary>A scalar of <paramref name="type"/> (see <see cref="FromDoubles"/> for the conversion).</summary>
+    public static Tensor Scalar(ElementType type, double value, string name = "") => FromDoubles(type, [value], [], name);
+
     public string Name { get; set; }
 
     public ElementType ElementType { get; }

@@ -1,5 +1,3 @@
-using Microsoft.ML.OnnxRuntime;
-
 namespace ImplicitRegOnnx.Onnx.Passes;
 
 /// <summary>
@@ -10,8 +8,10 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 /// <item><c>Shape</c> and <c>Size</c> of a main-graph input with a fully static declared shape become
 /// int64 initializers. ONNX Runtime rejects feeds that do not match a declared input shape, so the
 /// declared dims are a reliable fact; shapes of intermediates (value_info, inference) are not used.</item>
-/// <item>Standard-domain nodes whose inputs are all constants are evaluated by ONNX Runtime (CPU) and
-/// replaced by initializers. All foldable nodes of a graph go into one small model, run once.</item>
+/// <item>Standard-domain nodes whose inputs are all constants are computed by the
+/// <see cref="IConstantEvaluator"/> given to the pass (ONNX Runtime CPU in <c>ImplicitRegOnnx.Runtime</c>)
+/// and replaced by initializers. All foldable nodes of a graph go into one small model, evaluated once.
+/// Without an evaluator only the two kinds above are folded.</item>
 /// </list>
 /// A constant here is an initializer declared in the same graph that is not also a graph input: an
 /// initializer listed among the inputs is only a default the caller may override (ONNX IR spec,
@@ -20,17 +20,26 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 /// no sequence/optional operator, and no result that would be more than <see cref="MaxGrowthElements"/>
 /// elements larger than the node's inputs (ConstantOfShape, Expand, Tile, Range, OneHot are estimated
 /// before running). Function bodies are left alone: a FunctionProto has no initializers.
-/// Models of IR version 3 are left alone. When ONNX Runtime fails on a node (unsupported type or operator), that node stays as it is.
+/// Models of IR version 3 are left alone. When the evaluator fails on a node (unsupported type or operator), that node stays as it is.
 /// </summary>
-public sealed class ConstantFolding : IModelPass
+/// <param name="evaluator">Computes constant subgraphs; null folds only what needs no evaluation.</param>
+public sealed class ConstantFolding(IConstantEvaluator? evaluator) : IModelPass
 {
     /// <summary>How many more elements than its inputs a folded result may have.</summary>
     public const long MaxGrowthElements = 1_000_000;
 
     private const int MaxIterations = 16;
 
-    private static volatile bool s_runtimeUnavailable;
+    /// <summary>A pass without an evaluator: Constant nodes and Shape/Size of static inputs only.</summary>
+    public ConstantFolding()
+        : this(null)
+    {
+    }
 
+    /// <summary>What computes constant subgraphs; null when only what needs no evaluation is folded.</summary>
+    public IConstantEvaluator? Evaluator { get; } = evaluator;
+
+    /// <inheritdoc/>
     public string Name => "constant-folding";
 
     public int Run(Model model)
@@ -50,7 +59,7 @@ public sealed class ConstantFolding : IModelPass
             {
                 changes += FoldStaticShapes(model, outputs);
             }
-            changes += FoldWithRuntime(model, graph, outputs);
+            changes += FoldByEvaluation(model, graph, outputs);
         }
         return changes;
     }
@@ -117,15 +126,15 @@ public sealed class ConstantFolding : IModelPass
         value.Type = new TensorType(tensor.ElementType, new Shape(tensor.Dims)) { Denotation = value.Type?.Denotation };
     }
 
-    private static int FoldWithRuntime(Model model, Graph graph, HashSet<Value> outputs)
+    private int FoldByEvaluation(Model model, Graph graph, HashSet<Value> outputs)
     {
-        if (s_runtimeUnavailable || model.OpsetVersion("") is not { } opset)
+        if (Evaluator is null || model.OpsetVersion("") is not { } opset)
         {
             return 0;
         }
         var blocked = new HashSet<Node>();
         var total = 0;
-        for (var iteration = 0; iteration < MaxIterations && !s_runtimeUnavailable; iteration++)
+        for (var iteration = 0; iteration < MaxIterations; iteration++)
         {
             var plan = Plan(graph, outputs, blocked);
             if (plan.Count == 0)
@@ -143,7 +152,7 @@ public sealed class ConstantFolding : IModelPass
         return total;
     }
 
-    /// <summary>Whether a value is a constant of this graph that can be handed to ONNX Runtime.</summary>
+    /// <summary>Whether a value is a constant of this graph that can be handed to the evaluator.</summary>
     private static bool IsKnownConstant(Value value, Graph graph) =>
         value.Initializer is { } tensor && !value.IsGraphInput && ReferenceEquals(value.Graph, graph) && IsSupported(tensor.ElementType);
 
@@ -295,7 +304,7 @@ public sealed class ConstantFolding : IModelPass
     /// whole batch, the nodes that read only initializers are run one by one, and those that fail are
     /// blocked, so the next iteration plans around them. Returns how many nodes were folded.
     /// </summary>
-    private static int Evaluate(Model model, long opset, Graph graph, List<Node> plan, HashSet<Node> blocked)
+    private int Evaluate(Model model, long opset, Graph graph, List<Node> plan, HashSet<Node> blocked)
     {
         var computed = Run(model, opset, graph, plan);
         if (computed is null)
@@ -379,8 +388,8 @@ public sealed class ConstantFolding : IModelPass
 
     private static bool IsReadOutside(Value value, HashSet<Node> folded) => value.Uses.Any(u => !folded.Contains(u.Node));
 
-    /// <summary>Evaluates the nodes in ONNX Runtime; null when the runtime rejects the model or fails.</summary>
-    private static Dictionary<Value, Tensor?>? Run(Model model, long opset, Graph graph, List<Node> nodes)
+    /// <summary>Evaluates the nodes in one small model; null when the evaluator cannot.</summary>
+    private Dictionary<Value, Tensor?>? Run(Model model, long opset, Graph graph, List<Node> nodes)
     {
         var sub = new Graph("constant_folding");
         var map = new Dictionary<Value, Value>();
@@ -402,47 +411,16 @@ public sealed class ConstantFolding : IModelPass
         }
         var tiny = new Model(sub) { IrVersion = model.IrVersion, ProducerName = "implicitreg-constant-folding" };
         tiny.SetOpsetVersion("", opset);
-        byte[] bytes;
-        try
-        {
-            bytes = tiny.ToBytes();
-        }
-        catch (Exception)
+        if (Evaluator!.Evaluate(tiny) is not { } values || values.Count != results.Count)
         {
             return null;
         }
-        try
+        var computed = new Dictionary<Value, Tensor?>();
+        for (var i = 0; i < results.Count; i++)
         {
-            using var options = new SessionOptions
-            {
-                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
-                IntraOpNumThreads = 1,
-                InterOpNumThreads = 1,
-            };
-            using var session = new InferenceSession(bytes, options);
-            using var runOptions = new RunOptions();
-            var names = results.Select(r => r.Name).ToArray();
-            using var values = session.Run(runOptions, Array.Empty<string>(), Array.Empty<OrtValue>(), names);
-            var computed = new Dictionary<Value, Tensor?>();
-            var index = 0;
-            foreach (var ortValue in values)
-            {
-                computed[results[index]] = ToTensor(ortValue, names[index]);
-                index++;
-            }
-            return computed;
+            computed[results[i]] = values[i] is { } tensor && IsSupported(tensor.ElementType) ? tensor : null;
         }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException)
-        {
-            // No native ONNX Runtime next to this process: fold only what needs no evaluation.
-            s_runtimeUnavailable = true;
-            return null;
-        }
-        catch (Exception)
-        {
-            return null;
-        }
+        return computed;
 
         Value AddInitializer(Value value)
         {
@@ -453,24 +431,6 @@ public sealed class ConstantFolding : IModelPass
         }
     }
 
-    private static Tensor? ToTensor(OrtValue value, string name)
-    {
-        if (!value.IsTensor)
-        {
-            return null;
-        }
-        var info = value.GetTensorTypeAndShape();
-        var type = (ElementType)(int)info.ElementDataType;
-        if (!IsSupported(type))
-        {
-            return null;
-        }
-        var bytes = info.ElementCount == 0 ? [] : value.GetTensorMutableRawData().ToArray();
-        return new Tensor(type, info.Shape, bytes, name);
-    }
-
-    /// <summary>Element types exchanged with ONNX Runtime as raw little-endian bytes (TensorElementType uses the ONNX numbers).</summary>
-    private static bool IsSupported(ElementType type) => type is ElementType.Float or ElementType.Double or ElementType.Float16
-        or ElementType.BFloat16 or ElementType.Int8 or ElementType.UInt8 or ElementType.Int16 or ElementType.UInt16
-        or ElementType.Int32 or ElementType.UInt32 or ElementType.Int64 or ElementType.UInt64 or ElementType.Bool;
+    /// <summary>Element types handed to and taken from the evaluator: those that hold numbers (raw little-endian payloads).</summary>
+    private static bool IsSupported(ElementType type) => type.HoldsNumbers();
 }

@@ -21,17 +21,27 @@ public sealed record OptimizeReport(int NodesBefore, int NodesAfter, int Initial
 /// subexpression elimination and dead-code removal, repeated until nothing changes. The graph's
 /// inputs and outputs (names, order, types) are left exactly as they were.
 /// </summary>
+/// <remarks>
+/// Folding computed constants needs something that runs operators, which the IR does not have: pass an
+/// <see cref="IConstantEvaluator"/>, e.g. <c>ModelOptimizer.Optimize(model, OrtConstantEvaluator.Instance)</c>
+/// with the evaluator of <c>ImplicitRegOnnx.Runtime</c>. Without one, constant folding only turns
+/// Constant nodes into initializers and folds Shape/Size of statically shaped inputs.
+/// </remarks>
 public static class ModelOptimizer
 {
     /// <summary>Rounds of the pass list at most; each later round only runs when the previous one changed something.</summary>
     public const int MaxRounds = 8;
 
-    public static OptimizeReport Optimize(Model model)
+    /// <summary>Optimizes <paramref name="model"/> in place.</summary>
+    /// <param name="model">The model to optimize.</param>
+    /// <param name="evaluator">Computes constant subgraphs for constant folding; null folds only what needs no evaluation.</param>
+    /// <returns>What changed.</returns>
+    public static OptimizeReport Optimize(Model model, IConstantEvaluator? evaluator = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var nodesBefore = PassHelpers.CountNodes(model, includeFunctions: false);
         var initializersBefore = CountInitializers(model);
-        var pipeline = new PassPipeline(new TopologicalSort(), new ConstantFolding(), new CommonSubexpressionElimination(), new DeadCodeElimination())
+        var pipeline = new PassPipeline(new TopologicalSort(), new ConstantFolding(evaluator), new CommonSubexpressionElimination(), new DeadCodeElimination())
         {
             MaxRounds = MaxRounds,
         };

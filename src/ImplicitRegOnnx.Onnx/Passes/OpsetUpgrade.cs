@@ -284,14 +284,8 @@ internal sealed class Upgrader(Graph graph, long from, long to, HashSet<string> 
         return Emit(before, "CastLike", [Constant(before, Tensor.Scalar((float)value)), like]);
     }
 
-    private static Tensor? TypedScalar(double value, ElementType type) => type switch
-    {
-        ElementType.Float => Tensor.Scalar((float)value),
-        ElementType.Double => Tensor.Scalar(value),
-        ElementType.Float16 => Tensor.Scalar((Half)value),
-        ElementType.BFloat16 => new Tensor(ElementType.BFloat16, [], BitConverter.GetBytes((ushort)(BitConverter.SingleToInt32Bits((float)value) >>> 16))),
-        _ => null,
-    };
+    private static Tensor? TypedScalar(double value, ElementType type) =>
+        type.IsFloatingPoint() && type.HoldsNumbers() ? Tensor.Scalar(type, value) : null;
 
     /// <summary>Sets input <paramref name="index"/>, appending omitted inputs as needed.</summary>
     public static void SetInputAt(Node node, int index, Value? value)

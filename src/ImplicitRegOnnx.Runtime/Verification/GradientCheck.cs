@@ -413,19 +413,11 @@ public static class GradientCheck
     private static double Normal(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    /// <summary>The value as the parameter's element type stores it.</summary>
-    private static double RoundTo(ElementType type, double value) => type switch
-    {
-        ElementType.Float => (float)value,
-        ElementType.Float16 => (double)(Half)value,
-        ElementType.Double => value,
-        _ => throw ImplicitRegException.BadInput($"parameters of element type {type.Name()} cannot be checked (float, double or float16)"),
-    };
+    /// <summary>The value as the parameter's element type stores it (the rounding of <see cref="Tensor.FromDoubles"/>).</summary>
+    private static double RoundTo(ElementType type, double value) => type is ElementType.Float or ElementType.Float16 or ElementType.Double
+        ? Tensor.Scalar(type, value).ToDoubles()[0]
+        : throw ImplicitRegException.BadInput($"parameters of element type {type.Name()} cannot be checked (float, double or float16)");
 
-    private static Tensor FromDoubles(ElementType type, double[] values, long[] dims, string name) => type switch
-    {
-        ElementType.Double => Tensor.FromArray(values, dims, name),
-        ElementType.Float16 => Tensor.FromArray(Array.ConvertAll(values, v => (Half)v), dims, name),
-        _ => Tensor.FromArray(Array.ConvertAll(values, v => (float)v), dims, name),
-    };
+    private static Tensor FromDoubles(ElementType type, double[] values, long[] dims, string name) =>
+        Tensor.FromDoubles(type.IsFloatingPoint() && type.HoldsNumbers() ? type : ElementType.Float, values, dims, name);
 }

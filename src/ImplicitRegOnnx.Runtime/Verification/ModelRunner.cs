@@ -74,7 +74,7 @@ public sealed class ModelRunner : IDisposable
         {
             foreach (var feed in feeds)
             {
-                inputs[feed.Name] = ToOrtValue(feed);
+                inputs[feed.Name] = OrtTensors.ToOrtValue(feed);
             }
             using var runOptions = new RunOptions();
             IDisposableReadOnlyCollection<OrtValue> results;
@@ -101,37 +101,15 @@ public sealed class ModelRunner : IDisposable
         }
     }
 
-    private static OrtValue ToOrtValue(Tensor tensor)
-    {
-        if (tensor.ElementType == ElementType.String)
-        {
-            var strings = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, tensor.Dims);
-            for (var i = 0; i < tensor.Strings.Count; i++)
-            {
-                strings.StringTensorSetElementAt(tensor.Strings[i].AsSpan(), i);
-            }
-            return strings;
-        }
-        // ORT's TensorElementType uses the same numbers as TensorProto.DataType.
-        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, (TensorElementType)(int)tensor.ElementType, tensor.Dims);
-        tensor.RawBytes.CopyTo(value.GetTensorMutableRawData());
-        return value;
-    }
-
     private static RunOutput Read(string name, OrtValue value)
     {
         switch (value.OnnxType)
         {
             case OnnxValueType.ONNX_TYPE_TENSOR:
-                var info = value.GetTensorTypeAndShape();
-                var type = (ElementType)(int)info.ElementDataType;
-                var dims = info.Shape;
-                if (type == ElementType.String)
-                {
-                    var strings = value.GetStringTensorAsArray().Select(Encoding.UTF8.GetBytes).ToArray();
-                    return new RunOutput(name, Tensor.FromStrings(dims, strings, name), null);
-                }
-                return new RunOutput(name, new Tensor(type, dims, value.GetTensorMutableRawData().ToArray(), name), null);
+                var type = (ElementType)(int)value.GetTensorTypeAndShape().ElementDataType;
+                return OrtTensors.Supports(type)
+                    ? new RunOutput(name, OrtTensors.ToTensor(value, name), null)
+                    : new RunOutput(name, null, null, $"tensor of {type.Name()}");
             case OnnxValueType.ONNX_TYPE_SEQUENCE:
                 var count = value.GetValueCount();
                 var items = new List<RunOutput>(count);

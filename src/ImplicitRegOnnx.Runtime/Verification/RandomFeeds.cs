@@ -113,12 +113,13 @@ public static class RandomFeeds
             throw ImplicitRegException.BadInput($"input '{name}' has element type {type.Name()}, which random feeds do not support");
         }
         var size = width / 8;
-        var bytes = new byte[n * size];
+        var floating = type.IsFloatingPoint();
+        var reals = floating ? new double[n] : [];
+        var bytes = floating ? [] : new byte[n * size];
         var span = bytes.AsSpan();
         Span<byte> le = stackalloc byte[8];
         for (var i = 0; i < n; i++)
         {
-            var at = span[(i * size)..];
             var real = random.NextDouble() * 2 - 1;
             var integer = random.NextInt64(options.MaxInteger + 1);
             var flag = random.Next(2);
@@ -126,31 +127,25 @@ public static class RandomFeeds
             {
                 (real, integer, flag) = (value, (long)value, value != 0 ? 1 : 0);
             }
-            switch (type)
+            if (floating)
             {
-                case ElementType.Float:
-                    BinaryPrimitives.WriteSingleLittleEndian(at, (float)real);
-                    break;
-                case ElementType.Double:
-                    BinaryPrimitives.WriteDoubleLittleEndian(at, real);
-                    break;
-                case ElementType.Float16:
-                    BinaryPrimitives.WriteHalfLittleEndian(at, (Half)real);
-                    break;
-                case ElementType.BFloat16:
-                    BinaryPrimitives.WriteUInt16LittleEndian(at, (ushort)(BitConverter.SingleToUInt32Bits((float)real) >> 16));
-                    break;
-                case ElementType.Bool:
-                    at[0] = (byte)flag;
-                    break;
-                default:
-                    // Integers: little-endian two's complement of a small non-negative value.
-                    BinaryPrimitives.WriteInt64LittleEndian(le, integer);
-                    le[..size].CopyTo(at);
-                    break;
+                reals[i] = real;
+                continue;
+            }
+            var at = span[(i * size)..];
+            if (type == ElementType.Bool)
+            {
+                at[0] = (byte)flag;
+            }
+            else
+            {
+                // Integers: little-endian two's complement of a small non-negative value.
+                BinaryPrimitives.WriteInt64LittleEndian(le, integer);
+                le[..size].CopyTo(at);
             }
         }
-        return new Tensor(type, dims, bytes, name);
+        // Floating-point values round as every typed constant of the toolkit does (Tensor.FromDoubles).
+        return floating ? Tensor.FromDoubles(type, reals, dims, name) : new Tensor(type, dims, bytes, name);
     }
 
     internal static string Describe(OnnxType? type) => type switch

@@ -120,13 +120,9 @@ internal sealed class OptimizerNode
 internal static class OptimizerFragments
 {
     /// <summary>A scalar constant of X's element type.</summary>
-    public static Value Scalar(GraphBuilder b, double value, Value like) => like.ElementType switch
-    {
-        ElementType.Double => b.Constant(Tensor.Scalar(value)),
-        ElementType.Float => b.Constant(Tensor.Scalar((float)value)),
-        ElementType.Float16 => b.Constant(Tensor.Scalar((Half)value)),
-        _ => b.Cast(b.Constant(Tensor.Scalar(value)), CheckedType(like)),
-    };
+    public static Value Scalar(GraphBuilder b, double value, Value like) => CheckedType(like) is var type && type.HoldsNumbers()
+        ? b.Scalar(value, type)
+        : b.Cast(b.Scalar(value, ElementType.Double), type);
 
     /// <summary>A value (R, or T) converted to X's element type.</summary>
     public static Value Like(GraphBuilder b, Value value, Value like) =>

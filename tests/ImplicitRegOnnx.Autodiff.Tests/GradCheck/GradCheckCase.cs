@@ -46,6 +46,9 @@ public sealed record GradCheckCase(string Name, string OpType, InputSpec[] Input
     /// <summary>Check the second order too (off only for ops whose gradient is piecewise constant).</summary>
     public bool SecondOrder { get; init; } = true;
 
+    /// <summary>Adds what the model needs beyond the ai.onnx import, e.g. model-local functions that define custom ops for ONNX Runtime.</summary>
+    public Action<Model>? PrepareModel { get; init; }
+
     public override string ToString() => Name;
 
     /// <summary>A row whose graph is one node of <paramref name="opType"/> with the given attributes.</summary>

@@ -28,6 +28,7 @@ public static class GradChecker
         var graph = new Graph(c.Name);
         var model = new Model(graph) { IrVersion = 8 };
         model.Opsets.Add(new OpsetId("", c.Opset));
+        c.PrepareModel?.Invoke(model);
         var b = new GraphBuilder(graph, c.Opset);
         var xs = c.Inputs.Select((s, i) => graph.AddInput(b.FreshName($"x{i}"), new TensorType(s.Type, s.GraphShape($"x{i}")))).ToArray();
         var ys = c.Build(b, xs);
@@ -187,6 +188,7 @@ public static class GradChecker
         var graph = new Graph(c.Name + "_forward");
         var model = new Model(graph) { IrVersion = 8 };
         model.Opsets.Add(new OpsetId("", c.Opset));
+        c.PrepareModel?.Invoke(model);
         var b = new GraphBuilder(graph, c.Opset);
         var xs = c.Inputs.Select((s, i) => graph.AddInput($"x{i}", new TensorType(s.Type, new Shape(s.Dims)))).ToArray();
         var ys = c.Build(b, xs);

@@ -68,4 +68,86 @@ public class GraphBuilderTests
         Assert.NotEqual("Neg", y.Name);
         Assert.Equal("float[2]", InferenceHarness.Format(y.Type));
     }
+
+    /// <summary>The Tensor a Constant node holds.</summary>
+    private static Tensor Held(Value constant)
+    {
+        Assert.Equal("Constant", constant.Producer!.OpType);
+        return constant.Producer.GetAttribute("value")!.AsTensor();
+    }
+
+    [Theory]
+    [InlineData(ElementType.Float)]
+    [InlineData(ElementType.Double)]
+    [InlineData(ElementType.Float16)]
+    [InlineData(ElementType.BFloat16)]
+    [InlineData(ElementType.Int8)]
+    [InlineData(ElementType.UInt8)]
+    [InlineData(ElementType.Int16)]
+    [InlineData(ElementType.UInt16)]
+    [InlineData(ElementType.Int32)]
+    [InlineData(ElementType.UInt32)]
+    [InlineData(ElementType.Int64)]
+    [InlineData(ElementType.UInt64)]
+    [InlineData(ElementType.Bool)]
+    public void TypedConstantsTakeTheTypeOfTheValueTheyCombineWith(ElementType type)
+    {
+        var graph = new Graph();
+        var x = graph.AddInput("x", new TensorType(type, new Shape(2, 3)));
+        var b = new GraphBuilder(graph, 17);
+
+        var one = b.ScalarLike(1, x);
+        Assert.Equal(type, one.ElementType);
+        Assert.Equal(Tensor.Scalar(type, 1).RawBytes.ToArray(), Held(one).RawBytes.ToArray());
+        Assert.Empty(Held(one).Dims);
+
+        var matrix = b.ConstantLike([0, 1, 1, 0], [2, 2], x);
+        Assert.Equal($"{type.Name()}[2,2]", InferenceHarness.Format(matrix.Type));
+        Assert.Equal([0.0, 1, 1, 0], Held(matrix).ToDoubles());
+
+        var zeros = b.FillLike(0, x);
+        Assert.Equal("Expand", zeros.Producer!.OpType);
+        Assert.Equal(type, zeros.ElementType);
+        Assert.Equal(0.0, Held(zeros.Producer.Inputs[0]!).ToDoubles().Single());
+        Assert.Equal("Shape", zeros.Producer.Inputs[1]!.Producer!.OpType);
+        Assert.Same(x, zeros.Producer.Inputs[1]!.Producer!.Inputs[0]);
+        Assert.Same(x, b.CastLike(x, x));
+    }
+
+    [Fact]
+    public void Float16ConstantsRoundOnceFromTheDouble()
+    {
+        var graph = new Graph();
+        var x = graph.AddInput("x", InferenceHarness.Parse("float16[3]"));
+        var b = new GraphBuilder(graph, 17);
+        // Just above the float16 tie between 1 and 1 + 2⁻¹⁰: rounding through float would give 1.
+        var value = 1 + Math.Pow(2, -11) + Math.Pow(2, -40);
+        Assert.Equal(1 + Math.Pow(2, -10), Held(b.ScalarLike(value, x)).ToDoubles()[0]);
+        Assert.Equal(1 + Math.Pow(2, -10), Held(b.Scalar(value, ElementType.Float16)).ToDoubles()[0]);
+        Assert.Equal(1 + Math.Pow(2, -10), Held(b.Constant(ElementType.Float16, [value], [1])).ToDoubles()[0]);
+    }
+
+    [Fact]
+    public void UnknownTypesConvertAtRunTime()
+    {
+        var graph = new Graph();
+        var untyped = graph.AddInput("u", null);
+        var complex = graph.AddInput("c", new TensorType(ElementType.Complex64, new Shape(2)));
+        var b = new GraphBuilder(graph, 17);
+
+        var scalar = b.ScalarLike(0.5, untyped);
+        Assert.Equal("CastLike", scalar.Producer!.OpType);
+        Assert.Equal(0.5f, Held(scalar.Producer.Inputs[0]!).ToArray<float>()[0]);
+        Assert.Same(untyped, scalar.Producer.Inputs[1]);
+        Assert.Equal("CastLike", b.ScalarLike(2, complex).Producer!.OpType);
+
+        // Before opset 15 there is no CastLike: a Cast to the known type, and a clear error without one.
+        var old = new GraphBuilder(graph, 13);
+        var cast = old.ScalarLike(2, complex);
+        Assert.Equal("Cast", cast.Producer!.OpType);
+        Assert.Equal((long)ElementType.Complex64, cast.Producer.GetInt("to", 0));
+        var error = Assert.Throws<ImplicitRegException>(() => old.ScalarLike(1, untyped));
+        Assert.Equal(ErrorKind.Unsupported, error.Kind);
+        Assert.Contains("'u'", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -1,4 +1,5 @@
 using ImplicitRegOnnx.Onnx.Passes;
+using ImplicitRegOnnx.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
 namespace ImplicitRegOnnx.Onnx.Tests.Passes;
@@ -39,7 +40,7 @@ public class BackendSuiteOptimizeTests
             byte[] bytes;
             try
             {
-                if (!ModelOptimizer.Optimize(model).Changed)
+                if (!ModelOptimizer.Optimize(model, OrtConstantEvaluator.Instance).Changed)
                 {
                     continue;
                 }
@@ -49,7 +50,7 @@ public class BackendSuiteOptimizeTests
                     failures.Add($"{path}: interface changed");
                     continue;
                 }
-                if (ModelOptimizer.Optimize(Model.Load(bytes)).Changed)
+                if (ModelOptimizer.Optimize(Model.Load(bytes), OrtConstantEvaluator.Instance).Changed)
                 {
                     failures.Add($"{path}: a second run changed the model");
                 }

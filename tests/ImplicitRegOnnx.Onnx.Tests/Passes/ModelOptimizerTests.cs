@@ -1,4 +1,5 @@
 using ImplicitRegOnnx.Onnx.Passes;
+using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.TestSupport;
 using Xunit.Abstractions;
 
@@ -33,7 +34,7 @@ public class ModelOptimizerTests(ITestOutputHelper output)
         var original = Model.Load(path);
         var optimized = Model.Load(path);
 
-        var report = ModelOptimizer.Optimize(optimized);
+        var report = ModelOptimizer.Optimize(optimized, OrtConstantEvaluator.Instance);
         output.WriteLine($"{Path.GetRelativePath(TestPaths.RepositoryRoot, path)}: nodes {report.NodesBefore} -> {report.NodesAfter}, initializers {report.InitializersBefore} -> {report.InitializersAfter}; "
             + string.Join(", ", report.ChangesByPass.Select(p => $"{p.Pass} {p.Changes}")));
 
@@ -44,7 +45,7 @@ public class ModelOptimizerTests(ITestOutputHelper output)
 
         // Optimizing again finds nothing to do and leaves the bytes as they were.
         var again = Model.Load(bytes);
-        var second = ModelOptimizer.Optimize(again);
+        var second = ModelOptimizer.Optimize(again, OrtConstantEvaluator.Instance);
         Assert.False(second.Changed, "second run changed: " + string.Join(", ", second.ChangesByPass.Select(p => $"{p.Pass} {p.Changes}")));
         Assert.Equal(bytes, again.ToBytes());
 
@@ -83,7 +84,7 @@ public class ModelOptimizerTests(ITestOutputHelper output)
         g.Outputs.Add(g.Op("Sum", "y", [r1, r2, sum]));
         var model = g.ToModel();
 
-        var report = ModelOptimizer.Optimize(model);
+        var report = ModelOptimizer.Optimize(model, OrtConstantEvaluator.Instance);
 
         Assert.Equal(6, report.NodesBefore);
         Assert.Equal(2, report.NodesAfter);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.TestSupport;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Readme;
@@ -33,18 +34,55 @@ public partial class ReadmeSampleTests
         }
     }
 
+    /// <summary>The library sample folds a constant subgraph: the IR has no evaluator of its own, the sample passes ONNX Runtime's.</summary>
     [Fact]
-    public void TheReadmeShowsTheSampleAsWritten()
+    public void TheLibrarySampleOptimizesWithConstantFolding()
+    {
+        using var temp = new TempDirectory();
+        var graph = new Graph("sample");
+        var x = graph.AddInput("x", new TensorType(ElementType.Float, new Shape(2)));
+        var w = graph.AddInitializer(Tensor.FromArray([1f, 2f], [2], "w"));
+        var negated = graph.Append(new Node("", "Neg", [w], ["negated"])).Output;
+        graph.Outputs.Add(graph.Append(new Node("", "Add", [x, negated], ["y"])).Output);
+        var model = new Model(graph);
+        model.SetOpsetVersion("", 17);
+        model.Save(temp.File("model.onnx"));
+
+        var previous = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(temp.Path);
+        var output = new StringWriter();
+        try
+        {
+            Console.SetOut(output);
+            LibrarySample();
+        }
+        finally
+        {
+            Console.SetOut(new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true });
+            Directory.SetCurrentDirectory(previous);
+        }
+        Assert.Contains("Neg: w", output.ToString(), StringComparison.Ordinal);
+        var optimized = Model.Load(temp.File("model.opt.onnx"));
+        Assert.Equal(["Add"], optimized.Graph.Nodes.Select(n => n.OpType));
+        Assert.Equal([-1f, -2f], optimized.Graph.Nodes[0].Inputs[1]!.Initializer!.ToArray<float>());
+    }
+
+    [Theory]
+    [InlineData("TrainingSample.cs")]
+    [InlineData("LibrarySample.cs")]
+    public void TheReadmeShowsTheSampleAsWritten(string file)
     {
         var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
-        var source = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "tests", "ImplicitRegOnnx.Runtime.Tests", "Readme", "TrainingSample.cs"));
-        var body = SampleRegion().Match(source).Groups["body"].Value;
+        var source = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "tests", "ImplicitRegOnnx.Runtime.Tests", "Readme", file));
+        var match = SampleRegion().Match(source);
+        Assert.True(match.Success, $"{file} has no README begin/end markers");
+        var body = match.Groups["body"].Value;
         var lines = body.Split('\n').Select(l => l.Length >= 8 ? l[8..] : l.TrimStart()).ToArray();
         var sample = string.Join('\n', lines).Trim();
         Assert.Contains(sample, readme.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
-    [GeneratedRegex(@"// README begin\n(?<body>.*?)\n\s*// README end", RegexOptions.Singleline)]
+    [GeneratedRegex(@"// README (?:library )?begin\n(?<body>.*?)\n\s*// README (?:library )?end", RegexOptions.Singleline)]
     private static partial Regex SampleRegion();
 }
 
