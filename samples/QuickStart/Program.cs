@@ -33,7 +33,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Arg
 }
 catch (Exception e)
 {
-    Console.Error.WriteLine($"quickstart: unexpected error: {e}");
+    Console.Error.WriteLine($"quickstart: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
     return 1;
 }
 
