@@ -38,6 +38,10 @@ public sealed class StepSession : IDisposable
     /// else a device's memory (<see cref="DeviceSetup.StateMemory"/>).</param>
     public StepSession(StepModel step, SessionOptions? options = null, OrtMemoryInfo? stateMemory = null)
     {
+        if (step.Form != StepModelForm.Fused)
+        {
+            throw ImplicitRegException.Unsupported("StepSession runs fused step models; this one is the gradients-out form (StepModel.Form), which its apply-update model completes");
+        }
         using var defaults = options is null ? DefaultOptions() : null;
         try
         {

@@ -76,7 +76,9 @@ public static class ModelExport
             graph.RemoveInput(value);
             graph.AttachInitializer(value, tensor.WithName(name));
         }
-        foreach (var input in graph.Inputs.Where(v => !inputNames.Contains(v.Name) && !v.IsInitializer).ToList())
+        // Training inputs go; so does penalty_coefficient, an input with a default that only the loss uses
+        // (dead-code removal then drops its initializer). Other defaults are the original model's own.
+        foreach (var input in graph.Inputs.Where(v => !inputNames.Contains(v.Name) && (!v.IsInitializer || v.Name == StepModelBuilder.PenaltyCoefficient)).ToList())
         {
             graph.RemoveInput(input);
         }

@@ -3,6 +3,20 @@ using ImplicitRegOnnx.Onnx.Passes;
 
 namespace ImplicitRegOnnx.Training;
 
+/// <summary>Which models a step is built as.</summary>
+public enum StepModelForm
+{
+    /// <summary>One model: forward, backward, penalty and optimizer update.</summary>
+    Fused,
+
+    /// <summary>
+    /// Two models: the step model outputs the objective gradient "P.grad" per trainable parameter instead
+    /// of updating, and an apply-update model takes the gradients in and applies the optimizer. What custom
+    /// loops, gradient clipping and the data-parallel all-reduce run.
+    /// </summary>
+    GradientsOut,
+}
+
 /// <summary>How to build a training-step model.</summary>
 public sealed record StepModelOptions
 {
@@ -15,30 +29,56 @@ public sealed record StepModelOptions
 
     /// <summary>Run CSE, dead-code removal and constant folding on the result.</summary>
     public bool Optimize { get; init; } = true;
+
+    /// <summary>A fused step, or the gradients-out step with its apply-update model.</summary>
+    public StepModelForm Form { get; init; } = StepModelForm.Fused;
 }
 
 /// <summary>
 /// A model that performs one whole training step (design.md §4): inputs are the original model
 /// inputs, "target", "learning_rate", one input per trainable parameter (named as the parameter) and
-/// one per optimizer state ("P.state"; Adam also "step"); outputs "loss", "penalty", "objective",
-/// "P.next" and "P.state.next" (and "step.next").
+/// one per optimizer state ("P.state"; Adam also "step"), and the optional "penalty_coefficient" (c of
+/// objective = C + c·R; its initializer holds the coefficient the model was built with); outputs "loss",
+/// "penalty", "objective", "P.next" and "P.state.next" (and "step.next").
+/// In the <see cref="StepModelForm.GradientsOut"/> form <see cref="Model"/> has the same inputs without
+/// "learning_rate", the states and "step", and outputs "loss", "penalty", "objective" and "P.grad"
+/// (∇(C + c·R) per parameter); <see cref="ApplyUpdate"/> takes "learning_rate", "step", the parameters,
+/// the states and the "P.grad" and outputs what the fused model outputs after "objective".
 /// </summary>
 /// <param name="Model">The step model.</param>
 /// <param name="Parameters">Trainable parameter names, in input order.</param>
 /// <param name="InitialState">Values for every parameter and state input before the first step (weights from the model, zero states, step 0).</param>
 /// <param name="ForwardNodes">Nodes of the inference model's main graph.</param>
 /// <param name="StepNodes">Nodes of the step model's main graph.</param>
-public sealed record StepModel(Model Model, IReadOnlyList<string> Parameters, IReadOnlyDictionary<string, Tensor> InitialState, int ForwardNodes, int StepNodes);
+public sealed record StepModel(Model Model, IReadOnlyList<string> Parameters, IReadOnlyDictionary<string, Tensor> InitialState, int ForwardNodes, int StepNodes)
+{
+    public StepModelForm Form { get; init; } = StepModelForm.Fused;
+
+    /// <summary>The apply-update model of the <see cref="StepModelForm.GradientsOut"/> form; null when fused.</summary>
+    public Model? ApplyUpdate { get; init; }
+}
 
 public static class StepModelBuilder
 {
     public const string LearningRate = "learning_rate";
     public const string Step = "step";
 
+    /// <summary>c of objective = C + c·R: an optional float scalar input whose default is the built-in coefficient.</summary>
+    public const string PenaltyCoefficient = TrainingGraph.CoefficientInput;
+
+    /// <summary>Suffix of the gradient outputs of the gradients-out form and inputs of the apply-update model.</summary>
+    public const string GradientSuffix = ".grad";
+
     /// <summary>Metadata keys that record the original interface (one name per line), for export.</summary>
     public const string OriginalInputsKey = "implicitreg.original_inputs";
     public const string OriginalOutputsKey = "implicitreg.original_outputs";
     public const string ParametersKey = "implicitreg.parameters";
+
+    /// <summary>Metadata key of what a model is: <see cref="FusedForm"/>, <see cref="GradientsOutForm"/> or <see cref="ApplyUpdateForm"/>.</summary>
+    public const string FormKey = "implicitreg.form";
+    public const string FusedForm = "fused";
+    public const string GradientsOutForm = "gradients-out";
+    public const string ApplyUpdateForm = "apply-update";
 
     /// <summary>The toolkit version recorded in metadata.</summary>
     public static string ToolkitVersion =>
@@ -50,32 +90,96 @@ public static class StepModelBuilder
         var training = TrainingGraph.Build(inference, options.Gradient);
         var b = training.Builder;
         var graph = training.Model.Graph;
-        var optimizer = options.Optimizer;
-
-        var learningRate = graph.AddInput(Reserve(b, LearningRate), new TensorType(ElementType.Float, Shape.Scalar));
-        var step = optimizer.CountsSteps ? graph.AddInput(Reserve(b, Step), new TensorType(ElementType.Int64, Shape.Scalar)) : null;
-        var initial = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var parameters = training.Parameters;
+        var initial = InitialState(parameters, options.Optimizer);
+        var fused = options.Form == StepModelForm.Fused;
 
         training.AddOutput(training.Loss, "loss");
         training.AddOutput(training.Penalty, "penalty");
         training.AddOutput(training.Objective, "objective");
-        var nextOutputs = new List<(Value Value, string Name)>();
-        for (var i = 0; i < training.Parameters.Count; i++)
+        Value ParameterInput(int i)
         {
-            var parameter = training.Parameters[i];
+            // The parameter becomes a graph input of the same name and type (no longer a constant).
+            graph.RemoveInitializer(parameters[i]);
+            graph.AddInput(parameters[i]);
+            return parameters[i];
+        }
+        Model? applyUpdate = null;
+        if (fused)
+        {
+            AppendOptimizer(b, options.Optimizer, parameters.Count, ParameterInput, i => training.ObjectiveGradients[i]);
+        }
+        else
+        {
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                ParameterInput(i);
+            }
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                training.AddOutput(training.ObjectiveGradients[i], parameters[i].Name + GradientSuffix);
+            }
+            applyUpdate = BuildApplyUpdate(training.Model, parameters, options);
+        }
+        WriteMetadata(training.Model, options, fused ? FusedForm : GradientsOutForm);
+        training.Model.MetadataProps.Add(new MetadataEntry(OriginalInputsKey, string.Join('\n', training.ModelInputs)));
+        training.Model.MetadataProps.Add(new MetadataEntry(OriginalOutputsKey, string.Join('\n', training.OriginalOutputs.Select(o => o.Name))));
+        training.Model.MetadataProps.Add(new MetadataEntry(ParametersKey, string.Join('\n', parameters.Select(p => p.Name))));
+        if (options.Optimize)
+        {
+            ModelOptimizer.Optimize(training.Model);
+        }
+        return new StepModel(training.Model, [.. parameters.Select(p => p.Name)], initial,
+            inference.Graph.Nodes.Count, training.Model.Graph.Nodes.Count)
+        {
+            Form = options.Form,
+            ApplyUpdate = applyUpdate,
+        };
+    }
+
+    /// <summary>Every parameter's weights from the model, zero optimizer states and step 0 (Adam), named as the inputs.</summary>
+    private static Dictionary<string, Tensor> InitialState(IReadOnlyList<Value> parameters, OptimizerOptions optimizer)
+    {
+        var initial = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var parameter in parameters)
+        {
             var tensor = parameter.Initializer!;
             initial[parameter.Name] = tensor.WithName(parameter.Name);
-            // The parameter becomes a graph input of the same name and type (no longer a constant).
-            graph.RemoveInitializer(parameter);
-            graph.AddInput(parameter);
+            foreach (var state in optimizer.StateNames)
+            {
+                var name = $"{parameter.Name}.{state}";
+                initial[name] = new Tensor(tensor.ElementType, tensor.Dims, new byte[tensor.RawBytes.Length], name);
+            }
+        }
+        if (optimizer.CountsSteps)
+        {
+            initial[Step] = Tensor.Scalar(0L, Step);
+        }
+        return initial;
+    }
+
+    /// <summary>
+    /// The optimizer part of a step, shared by the fused model and the apply-update model: inputs
+    /// "learning_rate", "step" (Adam) and per parameter the input <paramref name="parameterInput"/> declares
+    /// and "P.state"; outputs "P.next", "P.state.next" and "step.next", with <see cref="OptimizerOptions.Update"/>
+    /// applied to the gradient <paramref name="gradientOf"/> gives.
+    /// </summary>
+    private static void AppendOptimizer(Onnx.Building.GraphBuilder b, OptimizerOptions optimizer, int parameterCount,
+        Func<int, Value> parameterInput, Func<int, Value> gradientOf)
+    {
+        var graph = b.Graph;
+        var learningRate = graph.AddInput(Reserve(b, LearningRate), new TensorType(ElementType.Float, Shape.Scalar));
+        var step = optimizer.CountsSteps ? graph.AddInput(Reserve(b, Step), new TensorType(ElementType.Int64, Shape.Scalar)) : null;
+        var nextOutputs = new List<(Value Value, string Name)>();
+        for (var i = 0; i < parameterCount; i++)
+        {
+            var parameter = parameterInput(i);
             var states = new Dictionary<string, Value>(StringComparer.Ordinal);
             foreach (var state in optimizer.StateNames)
             {
-                var name = Reserve(b, $"{parameter.Name}.{state}");
-                states[state] = graph.AddInput(name, parameter.Type);
-                initial[name] = new Tensor(tensor.ElementType, tensor.Dims, new byte[tensor.RawBytes.Length], name);
+                states[state] = graph.AddInput(Reserve(b, $"{parameter.Name}.{state}"), parameter.Type);
             }
-            var (next, nextStates) = optimizer.Update(b, parameter, training.ObjectiveGradients[i], learningRate, states, step);
+            var (next, nextStates) = optimizer.Update(b, parameter, gradientOf(i), learningRate, states, step);
             nextOutputs.Add((next, parameter.Name + ".next"));
             foreach (var state in optimizer.StateNames)
             {
@@ -84,23 +188,37 @@ public static class StepModelBuilder
         }
         foreach (var (value, name) in nextOutputs)
         {
-            training.AddOutput(value, name);
+            TrainingGraph.AddNamedOutput(b, value, name);
         }
         if (step is not null)
         {
-            initial[Step] = Tensor.Scalar(0L, Step);
-            training.AddOutput(b.Add(step, b.Scalar(1L)), Step + ".next");
+            TrainingGraph.AddNamedOutput(b, b.Add(step, b.Scalar(1L)), Step + ".next");
         }
-        WriteMetadata(training.Model, options);
-        training.Model.MetadataProps.Add(new MetadataEntry(OriginalInputsKey, string.Join('\n', training.ModelInputs)));
-        training.Model.MetadataProps.Add(new MetadataEntry(OriginalOutputsKey, string.Join('\n', training.OriginalOutputs.Select(o => o.Name))));
-        training.Model.MetadataProps.Add(new MetadataEntry(ParametersKey, string.Join('\n', training.Parameters.Select(p => p.Name))));
+    }
+
+    /// <summary>
+    /// The apply-update model of the gradients-out form: the optimizer fragment of the fused step over
+    /// inputs "P" and "P.grad" (the types of the parameters), so that feeding it the gradients-out outputs
+    /// runs the same update ops on the same values as the fused step.
+    /// </summary>
+    private static Model BuildApplyUpdate(Model step, IReadOnlyList<Value> parameters, StepModelOptions options)
+    {
+        var opset = step.OpsetVersion("")!.Value;
+        var graph = new Graph("apply_update");
+        var model = new Model(graph) { IrVersion = step.IrVersion };
+        model.Opsets.Add(new OpsetId("", opset));
+        var b = new Onnx.Building.GraphBuilder(graph, opset);
+        var declared = new Value[parameters.Count];
+        Value ParameterInput(int i) => declared[i] = graph.AddInput(Reserve(b, parameters[i].Name), parameters[i].Type);
+        Value GradientInput(int i) => graph.AddInput(Reserve(b, declared[i].Name + GradientSuffix), declared[i].Type);
+        AppendOptimizer(b, options.Optimizer, parameters.Count, ParameterInput, GradientInput);
+        WriteMetadata(model, options, ApplyUpdateForm);
+        model.MetadataProps.Add(new MetadataEntry(ParametersKey, string.Join('\n', parameters.Select(p => p.Name))));
         if (options.Optimize)
         {
-            ModelOptimizer.Optimize(training.Model);
+            ModelOptimizer.Optimize(model);
         }
-        return new StepModel(training.Model, [.. training.Parameters.Select(p => p.Name)], initial,
-            inference.Graph.Nodes.Count, training.Model.Graph.Nodes.Count);
+        return model;
     }
 
     private static string Reserve(Onnx.Building.GraphBuilder b, string name)
@@ -111,7 +229,7 @@ public static class StepModelBuilder
             : throw new TrainingSetupException($"the model already uses the name '{name}'; rename that value (the step model needs it for an input)");
     }
 
-    private static void WriteMetadata(Model model, StepModelOptions options)
+    private static void WriteMetadata(Model model, StepModelOptions options, string form)
     {
         var gradient = options.Gradient;
         var optimizer = options.Optimizer;
@@ -119,6 +237,7 @@ public static class StepModelBuilder
         var entries = new List<(string, string)>
         {
             ("implicitreg.version", ToolkitVersion),
+            (FormKey, form),
             ("implicitreg.loss", gradient.LossOutput is null ? gradient.Loss.Name() : "output:" + gradient.LossOutput),
             ("implicitreg.penalty", gradient.Penalty.Mode.Name()),
             ("implicitreg.coefficient", F(gradient.Penalty.Coefficient)),

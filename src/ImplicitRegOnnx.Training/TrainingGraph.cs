@@ -11,6 +11,10 @@ namespace ImplicitRegOnnx.Training;
 /// separate forward instance so batch statistics are the slice's own); g_j = ∇C_j;
 /// R = (1/n) Σ_j ||g_j||²; objective = C + c·R; ∇R by double backward (exact) or by finite differences
 /// of gradients. <see cref="GradientModelBuilder"/> and the step-model builder add their outputs.
+/// c is the graph input <see cref="CoefficientInput"/> (float scalar) whose initializer of the same name
+/// holds the coefficient of <see cref="PenaltyOptions.Coefficient"/>: a caller that does not feed it gets
+/// that value, a trainer may feed c(t) each step. It is an overridable default (ONNX IR spec, "Graphs":
+/// an initializer that is also a graph input), so neither our passes nor ONNX Runtime fold it.
 /// </summary>
 public sealed class TrainingGraph
 {
@@ -43,6 +47,12 @@ public sealed class TrainingGraph
 
     public Value Objective { get; private set; } = null!;
 
+    /// <summary>The name of the float scalar input that holds c in objective = C + c·R.</summary>
+    public const string CoefficientInput = "penalty_coefficient";
+
+    /// <summary>The input <see cref="CoefficientInput"/> (with its built-in default as initializer).</summary>
+    public Value Coefficient { get; private set; } = null!;
+
     /// <summary>∇C per parameter.</summary>
     public IReadOnlyList<Value> Gradients { get; private set; } = [];
 
@@ -50,15 +60,18 @@ public sealed class TrainingGraph
     public IReadOnlyList<Value> ObjectiveGradients { get; private set; } = [];
 
     /// <summary>Adds a graph output that is a named Identity of <paramref name="value"/>.</summary>
-    public Value AddOutput(Value value, string name)
+    public Value AddOutput(Value value, string name) => AddNamedOutput(Builder, value, name);
+
+    /// <summary>Adds to the builder's graph an output that is a named Identity of <paramref name="value"/>.</summary>
+    internal static Value AddNamedOutput(GraphBuilder b, Value value, string name)
     {
-        var output = Builder.Identity(value);
-        output.Name = Builder.FreshName(name);
+        var output = b.Identity(value);
+        output.Name = b.FreshName(name);
         if (output.Name != name)
         {
             throw new TrainingSetupException($"the model already uses the name '{name}'; rename that value (the training graph needs '{name}' as an output)");
         }
-        Model.Graph.Outputs.Add(output);
+        b.Graph.Outputs.Add(output);
         return output;
     }
 
@@ -97,6 +110,7 @@ public sealed class TrainingGraph
             target = graph.AddInput(b.FreshName(GradientModelBuilder.Target), TargetTypeFor(output, options.Loss));
         }
         graph.Outputs.Clear();
+        var coefficient = AddCoefficientInput(b, graph, options.Penalty.Coefficient);
 
         Value LossOf(Value prediction, Value? labels) => lossOutput is null
             ? Losses.Build(b, prediction, labels!, options.Loss)
@@ -105,10 +119,13 @@ public sealed class TrainingGraph
         var grads = Complete(b, ReverseMode.Vjp(b, [loss], [null], parameters), parameters);
 
         var penalty = options.Penalty;
+        var c = CastLike(b, coefficient, loss);
         Value penaltyValue;
         Value[] objectiveGrads;
         if (penalty.Mode == PenaltyMode.None)
         {
+            // R ≡ 0. c still enters objective = C + c·R, so every training graph has the same interface
+            // and feeding c is harmless; the update is the plain gradient's.
             penaltyValue = Constants(b, 0, loss);
             objectiveGrads = grads;
         }
@@ -121,13 +138,14 @@ public sealed class TrainingGraph
                 : Microbatches(b, graph, output, sliced, target, LossOf, parameters, penalty.Microbatches);
             var r = b.Div(Sum(b, slices.Select(s => SquaredNorm(b, s.Gradients)).ToList()), Constants(b, penalty.Microbatches, loss));
             penaltyValue = r;
+            // ∇(c·R) = c·∇R: c is the seed of R's backward pass (exact) or a factor of the difference
+            // quotient (finite differences), a scalar either way, never a constant folded into the graph.
             var penaltyGrads = penalty.Mode == PenaltyMode.Exact
-                ? Complete(b, ReverseMode.Vjp(b, [r], [null], parameters), parameters)
-                : FiniteDifferencePenaltyGradient(b, graph, output, slices, parameters, LossOf, penalty);
-            var c = Constants(b, penalty.Coefficient, loss);
-            objectiveGrads = [.. grads.Select((g, i) => b.Add(g, b.Mul(penaltyGrads[i], CastLike(b, c, g))))];
+                ? Complete(b, ReverseMode.Vjp(b, [r], [c], parameters), parameters)
+                : FiniteDifferencePenaltyGradient(b, graph, output, slices, parameters, LossOf, penalty, c);
+            objectiveGrads = [.. grads.Select((g, i) => b.Add(g, penaltyGrads[i]))];
         }
-        var objective = b.Add(loss, b.Mul(Constants(b, penalty.Coefficient, loss), penaltyValue));
+        var objective = b.Add(loss, b.Mul(c, penaltyValue));
 
         // After every gradient: the BatchNormalization rule has the closed-form derivative.
         BatchNormTraining.LowerInPlace(b);
@@ -139,13 +157,27 @@ public sealed class TrainingGraph
         training.Loss = loss;
         training.Penalty = penaltyValue;
         training.Objective = objective;
+        training.Coefficient = coefficient;
         training.Gradients = grads;
         training.ObjectiveGradients = objectiveGrads;
         return training;
     }
 
     /// <summary>Names the training graphs use for inputs of their own.</summary>
-    public static readonly IReadOnlyList<string> ReservedNames = [GradientModelBuilder.Target, "learning_rate"];
+    public static readonly IReadOnlyList<string> ReservedNames = [GradientModelBuilder.Target, "learning_rate", CoefficientInput];
+
+    /// <summary>The input <see cref="CoefficientInput"/>: a float scalar whose initializer holds the built-in c.</summary>
+    private static Value AddCoefficientInput(GraphBuilder b, Graph graph, double coefficient)
+    {
+        var name = b.FreshName(CoefficientInput);
+        if (name != CoefficientInput)
+        {
+            throw new TrainingSetupException($"the model already uses the name '{CoefficientInput}'; rename that value (the training graph needs it for an input)");
+        }
+        var input = graph.AddInput(name, new TensorType(ElementType.Float, Shape.Scalar));
+        graph.AttachInitializer(input, Tensor.Scalar((float)coefficient, name));
+        return input;
+    }
 
     private static Value CheckScalar(Value loss) =>
         loss.Shape is { Rank: > 0 } shape && shape.ElementCount() != 1
@@ -215,11 +247,11 @@ public sealed class TrainingGraph
     }
 
     /// <summary>
-    /// ∇R = (1/n) Σ_j 2·H_j·g_j with H_j·g_j ≈ ||g_j||·(∇C_j(θ + h·ĝ_j) − g_j)/h, ĝ_j = g_j/||g_j|| (design.md §1;
-    /// the term is 0 when g_j = 0, since then θ + h·ĝ_j = θ).
+    /// c·∇R = (c/n) Σ_j 2·H_j·g_j with H_j·g_j ≈ ||g_j||·(∇C_j(θ + h·ĝ_j) − g_j)/h, ĝ_j = g_j/||g_j|| (design.md §1;
+    /// the term is 0 when g_j = 0, since then θ + h·ĝ_j = θ). <paramref name="c"/> joins the scalar factor.
     /// </summary>
     private static Value[] FiniteDifferencePenaltyGradient(GraphBuilder b, Graph graph, Value output, Microbatch[] slices,
-        IReadOnlyList<Value> parameters, Func<Value, Value?, Value> lossOf, PenaltyOptions penalty)
+        IReadOnlyList<Value> parameters, Func<Value, Value?, Value> lossOf, PenaltyOptions penalty, Value c)
     {
         var total = new Value?[parameters.Count];
         var like = slices[0].Loss;
@@ -238,7 +270,7 @@ public sealed class TrainingGraph
             var perturbedOutput = ForwardCloner.Clone(graph, b, substitutions, [output])[0];
             var perturbedLoss = lossOf(perturbedOutput, slice.Target);
             var perturbedGrads = Complete(b, ReverseMode.Vjp(b, [perturbedLoss], [null], perturbed), parameters);
-            var factor = b.Div(b.Mul(Constants(b, 2, like), norm), b.Mul(h, Constants(b, slices.Length, like)));
+            var factor = b.Div(b.Mul(b.Mul(Constants(b, 2, like), norm), c), b.Mul(h, Constants(b, slices.Length, like)));
             for (var i = 0; i < parameters.Count; i++)
             {
                 var term = b.Mul(b.Sub(perturbedGrads[i], slice.Gradients[i]), CastLike(b, factor, parameters[i]));

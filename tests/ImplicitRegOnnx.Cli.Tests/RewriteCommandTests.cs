@@ -69,6 +69,42 @@ public sealed class RewriteCommandTests : IDisposable
         Assert.Contains(c.Info.Output, eval.Keys);
     }
 
+    /// <summary>
+    /// --gradients-out writes TRAIN.onnx (gradients out) and TRAIN.apply.onnx; one step through both equals the
+    /// fused model's step bit for bit, and the written files take penalty_coefficient (0: objective = loss).
+    /// </summary>
+    [Fact]
+    public void GradientsOutWritesTheApplyUpdateModelAndTogetherTheyAreTheFusedStep()
+    {
+        var c = Case();
+        var run = CliRunner.Run(["rewrite", c.ModelPath, "-o", _temp.File("fused.onnx"), "--loss", c.Info.Loss, "--coefficient", F(c.Info.Coefficient),
+            "--microbatches", c.Info.Microbatches.ToString(System.Globalization.CultureInfo.InvariantCulture), "--output", c.Info.Output, "--optimizer", "momentum"]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        run = Rewrite(c, "--optimizer", "momentum", "--gradients-out", "--json");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(_temp.File("train.apply.onnx"), (string)JsonNode.Parse(run.Stdout)!["apply"]!);
+        Assert.Contains(Model.Load(_temp.File("train.onnx")).MetadataProps, m => m.Key == "implicitreg.form" && m.Value == "gradients-out");
+
+        var initial = RunAll(_temp.File("train.init.onnx"), []);
+        var lr = Tensor.Scalar(0.1f, "learning_rate");
+        var feeds = c.Data.Values.Concat(initial.Select(p => p.Value.WithName(p.Key))).Append(lr).ToList();
+        var fused = RunAll(_temp.File("fused.onnx"), feeds);
+        var gradients = RunAll(_temp.File("train.onnx"), feeds);
+        var applied = RunAll(_temp.File("train.apply.onnx"), feeds.Concat(gradients.Select(p => p.Value.WithName(p.Key))));
+        Assert.Equal(fused["objective"].ToArray<float>(), gradients["objective"].ToArray<float>());
+        foreach (var name in initial.Keys)
+        {
+            Assert.Equal(fused[name + ".next"].ToArray<float>(), applied[name + ".next"].ToArray<float>());
+        }
+
+        // penalty_coefficient is an input with a default: ONNX Runtime takes it when fed.
+        using var runner = ModelRunner.FromFile(_temp.File("fused.onnx"));
+        var outputs = runner.Run([.. feeds, Tensor.Scalar(0f, "penalty_coefficient")]).ToDictionary(o => o.Name, o => o.Tensor!);
+        Assert.Equal(outputs["loss"].ToArray<float>(), outputs["objective"].ToArray<float>());
+        Assert.True(outputs["penalty"].ToArray<float>()[0] > 0);
+        Assert.NotEqual(fused["objective"].ToArray<float>(), outputs["objective"].ToArray<float>());
+    }
+
     [Fact]
     public void ExportWritesTrainedWeightsIntoTheOriginalOrFromTheStepModel()
     {

@@ -6,7 +6,7 @@ namespace ImplicitRegOnnx.Runtime.Tests;
 
 public class StepSessionTests
 {
-    private static (ReferenceCase Case, StepModel Step) Build(OptimizerKind optimizer)
+    private static (ReferenceCase Case, StepModel Step) Build(OptimizerKind optimizer, StepModelForm form = StepModelForm.Fused)
     {
         var c = ReferenceCase.Load(Path.Combine(TestPaths.RepositoryRoot, "tests", "ReferenceCases", "logsoftmax_nll"));
         Assert.True(Losses.TryParse(c.Info.Loss, out var loss));
@@ -19,6 +19,7 @@ public class StepSessionTests
                 Penalty = new PenaltyOptions { Coefficient = c.Info.Coefficient, Microbatches = c.Info.Microbatches },
             },
             Optimizer = new OptimizerOptions { Kind = optimizer },
+            Form = form,
         });
         return (c, step);
     }
@@ -94,6 +95,15 @@ public class StepSessionTests
         {
             Assert.True(tensor.ContentEquals(resumed.State()[name]), name);
         }
+    }
+
+    [Fact]
+    public void RefusesTheGradientsOutForm()
+    {
+        var (_, split) = Build(OptimizerKind.Sgd, StepModelForm.GradientsOut);
+        var error = Assert.Throws<ImplicitRegException>(() => new StepSession(split));
+        Assert.Equal(ErrorKind.Unsupported, error.Kind);
+        Assert.Contains("gradients-out", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

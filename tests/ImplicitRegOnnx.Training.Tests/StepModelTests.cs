@@ -12,20 +12,8 @@ public class StepModelTests
 {
     public static TheoryData<string> Cases() => ReferenceCaseTests.Cases();
 
-    private static StepModel Build(ReferenceCase c, OptimizerOptions optimizer, PenaltyMode mode = PenaltyMode.Exact)
-    {
-        Assert.True(Losses.TryParse(c.Info.Loss, out var loss));
-        return StepModelBuilder.Build(Model.Load(c.ModelPath), new StepModelOptions
-        {
-            Gradient = new GradientModelOptions
-            {
-                Loss = loss,
-                Output = c.Info.Output,
-                Penalty = new PenaltyOptions { Mode = mode, Coefficient = c.Info.Coefficient, Microbatches = c.Info.Microbatches },
-            },
-            Optimizer = optimizer,
-        });
-    }
+    private static StepModel Build(ReferenceCase c, OptimizerOptions optimizer, PenaltyMode mode = PenaltyMode.Exact) =>
+        StepRuns.Build(c, optimizer, mode);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -74,6 +62,10 @@ public class StepModelTests
         }
         Assert.Equal(["loss", "penalty", "objective"], outputs.Take(3));
         Assert.Contains("step.next", outputs);
+        var coefficient = graph.Inputs.Single(v => v.Name == "penalty_coefficient");
+        Assert.Equal(new TensorType(ElementType.Float, Shape.Scalar), coefficient.Type);
+        Assert.Equal([(float)c.Info.Coefficient], coefficient.Initializer!.ToArray<float>());
+        Assert.Contains(step.Model.MetadataProps, m => m.Key == "implicitreg.form" && m.Value == "fused");
         Assert.Equal(ElementType.Float, graph.Inputs.Single(v => v.Name == "learning_rate").ElementType);
         Assert.Equal(0, graph.Inputs.Single(v => v.Name == "learning_rate").Shape!.Rank);
     }
@@ -86,16 +78,15 @@ public class StepModelTests
     [InlineData("adam", false, 0.05)]
     public void SeveralStepsMatchADirectComputation(string kind, bool nesterov, double weightDecay)
     {
-        var c = ReferenceCase.Load(ReferenceCase.ProjectCaseFolders().First(f => f.EndsWith("logsoftmax_nll", StringComparison.Ordinal)));
-        Assert.True(OptimizerOptions.TryParse(kind, out var optimizerKind));
-        var optimizer = new OptimizerOptions { Kind = optimizerKind, Nesterov = nesterov, WeightDecay = weightDecay, Momentum = 0.8 };
+        var c = StepRuns.Case("logsoftmax_nll");
+        var optimizer = StepRuns.Optimizer(kind, nesterov, weightDecay);
         var step = Build(c, optimizer);
         using var evaluator = new StepEvaluator(step);
 
         // Direct computation: gradient model for the objective gradient at the current weights, updates in double.
         var weights = step.Parameters.ToDictionary(p => p, p => step.InitialState[p].ToDoubles());
-        var buffers = step.Parameters.ToDictionary(p => p, p => new double[weights[p].Length]);
-        var second = step.Parameters.ToDictionary(p => p, p => new double[weights[p].Length]);
+        var states = step.Parameters.ToDictionary(p => p,
+            p => (IReadOnlyDictionary<string, double[]>)optimizer.StateNames.ToDictionary(n => n, _ => new double[weights[p].Length], StringComparer.Ordinal));
         const float lr = 0.05f;
         for (var t = 1; t <= 3; t++)
         {
@@ -105,43 +96,21 @@ public class StepModelTests
                 var v = model.Graph.Initializers.Single(i => i.Name == p);
                 model.Graph.AttachInitializer(v, Tensor.FromArray(Array.ConvertAll(weights[p], x => (float)x), step.InitialState[p].Dims, p));
             }
-            Assert.True(Losses.TryParse(c.Info.Loss, out var loss));
-            var gradientModel = GradientModelBuilder.Build(model, new GradientModelOptions
-            {
-                Loss = loss,
-                Output = c.Info.Output,
-                Penalty = new PenaltyOptions { Coefficient = c.Info.Coefficient, Microbatches = c.Info.Microbatches },
-            });
+            var gradientModel = GradientModelBuilder.Build(model, StepRuns.GradientOptions(c, PenaltyMode.Exact));
             var grads = GradientEvaluator.Evaluate(gradientModel, c.Data, c.Info.Microbatches);
             evaluator.Run(c.Data, lr);
             foreach (var p in step.Parameters)
             {
-                var w = weights[p];
-                var g = grads["objective_grad/" + p].ToDoubles();
-                for (var i = 0; i < w.Length; i++)
-                {
-                    var d = g[i] + (weightDecay * w[i]);
-                    if (optimizerKind == OptimizerKind.Momentum)
-                    {
-                        buffers[p][i] = (0.8 * buffers[p][i]) + d;
-                        w[i] -= lr * (nesterov ? d + (0.8 * buffers[p][i]) : buffers[p][i]);
-                    }
-                    else
-                    {
-                        buffers[p][i] = (0.9 * buffers[p][i]) + (0.1 * d);
-                        second[p][i] = (0.999 * second[p][i]) + (0.001 * d * d);
-                        var mHat = buffers[p][i] / (1 - Math.Pow(0.9, t));
-                        var vHat = second[p][i] / (1 - Math.Pow(0.999, t));
-                        w[i] -= lr * mHat / (Math.Sqrt(vHat) + 1e-8);
-                    }
-                }
+                var (next, nextStates) = DirectOptimizer.Step(optimizer, weights[p], states[p], grads["objective_grad/" + p].ToDoubles(), lr, t - 1);
+                weights[p] = next;
+                states[p] = nextStates;
                 var actual = evaluator.State[p].ToDoubles();
-                var scale = w.Max(Math.Abs);
-                var worst = w.Select((x, i) => Math.Abs(x - actual[i])).Max();
+                var scale = next.Max(Math.Abs);
+                var worst = next.Select((x, i) => Math.Abs(x - actual[i])).Max();
                 Assert.True(worst <= 1e-4 * scale, $"{kind} step {t}, {p}: worst difference {worst:g3} (scale {scale:g3})");
             }
         }
-        if (optimizerKind == OptimizerKind.Adam)
+        if (optimizer.Kind == OptimizerKind.Adam)
         {
             Assert.Equal([3L], evaluator.State["step"].ToArray<long>());
         }

@@ -2,6 +2,8 @@
 # Second-client check (issue 4, "Done when"): every reference case is rewritten by `implicitreg rewrite`
 # (exact penalty, sgd) and ONE step is run by onnxruntime-node; (P − P.next)/0.1 must equal the
 # reference objective_grad/P, and loss/penalty/objective must match, within the case's tolerances.
+# Then (issue 12) the step runs again with `penalty_coefficient` fed at 0 and 1: the objective must be
+# loss + c·penalty in float32 (0: objective = loss); column "coef".
 #
 #   tools/second-client/check.sh [CASE_DIR ...]
 #
@@ -50,7 +52,7 @@ work="$cache/work"; rm -rf "$work"; mkdir -p "$work"
 field() { node -e "const c=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); const v=c[process.argv[2]]; process.stdout.write(v===undefined||v===null?'':String(v))" "$1" "$2"; }
 
 printf '\nonnxruntime-node %s, node %s, lr %s\n' "$ortver" "$(node --version)" "$lr"
-printf '%-47s %-6s %12s %12s %12s %10s  %s\n' case result loss penalty objective grad_err note
+printf '%-47s %-6s %12s %12s %12s %10s %-5s  %s\n' case result loss penalty objective grad_err coef note
 fails=0
 for c in "${cases[@]}"; do
   name="$(basename "$(dirname "$c")")/$(basename "$c")"
@@ -64,19 +66,21 @@ for c in "${cases[@]}"; do
     fails=$((fails + 1)); continue
   fi
   node "$here/run-step.mjs" "$work/$tag.onnx" "$work/$tag.init.onnx" "$c/data.npz" "$lr" \
-    --expected "$c/expected.npz" --tolerance-json "$c/case.json" >"$work/$tag.step.log" 2>&1
+    --expected "$c/expected.npz" --tolerance-json "$c/case.json" --coefficients "${coef:-0},0,1" >"$work/$tag.step.log" 2>&1
   rc=$?
+  coefres="$(awk '$1 == "RESULT-COEFFICIENT" {print $2}' "$work/$tag.step.log")"
+  stepres="$(awk '$1 == "RESULT" {print $2}' "$work/$tag.step.log")"
   get() { awk -v k="$1" '$1==k {print $7; exit}' "$work/$tag.step.log"; }   # err column of a scalar line
   gradmax="$(awk '$1 ~ /^objective_grad\// {if ($7+0 > m) m = $7+0} END {printf "%.2e", m}' "$work/$tag.step.log")"
   if [[ $rc -eq 0 ]]; then
-    printf '%-47s %-6s %12s %12s %12s %10s\n' "$name" PASS "$(get loss)" "$(get penalty)" "$(get objective)" "$gradmax"
+    printf '%-47s %-6s %12s %12s %12s %10s %-5s\n' "$name" PASS "$(get loss)" "$(get penalty)" "$(get objective)" "$gradmax" "$coefres"
   else
     fails=$((fails + 1))
     why="$(grep -E 'FAIL|failed|cannot|Error|error' "$work/$tag.step.log" | grep -v '^RESULT' | head -2 | tr '\n' ';' | cut -c1-160)"
-    printf '%-47s %-6s %12s %12s %12s %10s  %s\n' "$name" FAIL "$(get loss)" "$(get penalty)" "$(get objective)" "$gradmax" "rc=$rc $why (log: $work/$tag.step.log)"
+    printf '%-47s %-6s %12s %12s %12s %10s %-5s  %s\n' "$name" "${stepres:-FAIL}" "$(get loss)" "$(get penalty)" "$(get objective)" "$gradmax" "${coefres:--}" "rc=$rc $why (log: $work/$tag.step.log)"
   fi
 done
-printf '\n(columns: relative errors of loss/penalty/objective, largest per-tensor objective_grad error; tolerances in each case.json)\n'
+printf '\n(columns: relative errors of loss/penalty/objective, largest per-tensor objective_grad error; tolerances in each case.json;\n coef: objective = loss + c·penalty with penalty_coefficient fed 0 and 1)\n'
 printf '%d of %d cases pass\n' "$(( ${#cases[@]} - fails ))" "${#cases[@]}"
 [[ "${KEEP_WORK:-0}" == 1 || $fails -gt 0 ]] || rm -rf "$work"
 [[ $fails -eq 0 ]]

@@ -2,6 +2,7 @@
 // Second ONNX Runtime client for `implicitreg rewrite` step models (issue 4, "Done when").
 //
 //   node run-step.mjs TRAIN.onnx TRAIN.init.onnx DATA.npz LR [--expected EXPECTED.npz] [--tolerance-json case.json]
+//                     [--coefficients C1,C2,...]
 //
 // Runs the init model (no inputs; its outputs are the initial parameters and optimizer states, named
 // like the step model's inputs), feeds DATA.npz (model inputs by name, plus `target`), the init state
@@ -11,6 +12,10 @@
 //   per tensor: max|got − expected| / (max|expected| + 0.001·largest max|expected| over all objective_grad tensors)
 //   scalars:    |got − expected| / max(|expected|, 1e-6)
 // Tolerances come from case.json's `tolerance` (objective: max of loss and penalty tolerances).
+// With --coefficients it runs the same step again once per value with `penalty_coefficient` fed (c of
+// objective = C + c·R; the step model's default is the coefficient it was built with) and checks that the
+// objective follows it: loss and penalty as in the first run, objective = fround(loss + fround(c·penalty))
+// exactly (ONNX Runtime computes one float32 Mul and one float32 Add), so c = 0 gives objective = loss.
 // Exit status: 0 all checks pass, 1 a check fails (or the step cannot run), 2 bad usage / unreadable input.
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,7 +23,8 @@ import { inflateRawSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import ort from 'onnxruntime-node';
 
-const USAGE = 'usage: node run-step.mjs TRAIN.onnx TRAIN.init.onnx DATA.npz LR [--expected EXPECTED.npz] [--tolerance-json case.json]';
+const USAGE = 'usage: node run-step.mjs TRAIN.onnx TRAIN.init.onnx DATA.npz LR [--expected EXPECTED.npz] [--tolerance-json case.json] [--coefficients C1,C2,...]';
+const COEFFICIENT = 'penalty_coefficient';
 const DEFAULT_TOLERANCE = { loss: 1e-4, penalty: 1e-3, objective_grad: 3e-3 };
 
 class UsageError extends Error {}
@@ -186,7 +192,7 @@ function parseArgs(argv) {
   const opts = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--expected' || a === '--tolerance-json') {
+    if (a === '--expected' || a === '--tolerance-json' || a === '--coefficients') {
       if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
       opts[a.slice(2)] = argv[++i];
     } else if (a === '-h' || a === '--help') {
@@ -200,7 +206,12 @@ function parseArgs(argv) {
   if (!Number.isFinite(lr) || lr <= 0) throw new UsageError(`LR must be a positive number, not ${pos[3]}`);
   for (const f of [pos[0], pos[1], pos[2], opts.expected, opts['tolerance-json']]) if (f && !existsSync(f)) throw new UsageError(`${f}: no such file`);
   if (opts['tolerance-json'] && !opts.expected) throw new UsageError('--tolerance-json needs --expected');
-  return { train: pos[0], init: pos[1], data: pos[2], lr, expected: opts.expected, caseJson: opts['tolerance-json'] };
+  const coefficients = opts.coefficients === undefined ? [] : opts.coefficients.split(',').map((t) => {
+    const v = Number(t);
+    if (t.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--coefficients: ${t} is not a non-negative number`);
+    return v;
+  });
+  return { train: pos[0], init: pos[1], data: pos[2], lr, expected: opts.expected, caseJson: opts['tolerance-json'], coefficients };
 }
 
 // ---------- main ----------
@@ -235,9 +246,13 @@ async function main() {
   const missing = [];
   for (const name of stepSession.inputNames) {
     if (name === 'learning_rate') feeds[name] = new ort.Tensor('float32', Float32Array.of(args.lr), []);
+    else if (name === COEFFICIENT) continue;  // a required coefficient input is fed by --coefficients only
     else if (data.has(name)) feeds[name] = toTensor(castTo(data.get(name), types.get(name)), name);
     else if (name in state) feeds[name] = state[name];
     else missing.push(name);
+  }
+  if (stepSession.inputNames.includes(COEFFICIENT) && args.coefficients.length === 0) {
+    missing.push(`${COEFFICIENT} (a required input in this model; give --coefficients)`);
   }
   if (missing.length) {
     console.error(`step model inputs with no value (neither in ${args.data}, the init model's outputs nor learning_rate): ${missing.join(', ')}`);
@@ -246,8 +261,9 @@ async function main() {
   for (const k of data.keys()) if (!stepSession.inputNames.includes(k)) console.error(`warning: ${args.data} entry ${k} is not a step-model input; ignored`);
 
   let out;
+  const required = stepSession.inputNames.includes(COEFFICIENT);
   try {
-    out = await stepSession.run(feeds);
+    out = await stepSession.run(required ? { ...feeds, [COEFFICIENT]: coefficientTensor(args.coefficients[0]) } : feeds);
   } catch (e) {
     console.error(`step run failed: ${e.message}`);
     return 1;
@@ -300,7 +316,41 @@ async function main() {
     }
     console.log(failed ? 'RESULT FAIL' : 'RESULT PASS');
   }
+  if (args.coefficients.length > 0) {
+    const ok = await checkCoefficients(stepSession, feeds, out, args.coefficients, required);
+    console.log(ok ? 'RESULT-COEFFICIENT PASS' : 'RESULT-COEFFICIENT FAIL');
+    failed ||= !ok;
+  }
   return failed ? 1 : 0;
+}
+
+function coefficientTensor(c) { return new ort.Tensor('float32', Float32Array.of(c), []); }
+
+/**
+ * Runs the step once per coefficient with `penalty_coefficient` fed and checks objective = C + c·R in float32.
+ * The step model declares it as an input with a default (an initializer of the same name); a binding that lists
+ * only required inputs (onnxruntime-node's inputNames) may drop such a feed, so it is fed whether listed or not.
+ */
+async function checkCoefficients(session, feeds, first, coefficients, required) {
+  const loss = scalarOf(first.loss, 'loss'), penalty = scalarOf(first.penalty, 'penalty');
+  console.log(`${COEFFICIENT}: ${required ? 'a required input' : 'not among the session\'s inputNames (an input with a default); fed anyway'}`);
+  let ok = true;
+  for (const c of coefficients) {
+    let out;
+    try {
+      out = await session.run({ ...feeds, [COEFFICIENT]: coefficientTensor(c) });
+    } catch (e) {
+      console.log(`${COEFFICIENT} = ${c}: step run failed: ${e.message}  FAIL`);
+      ok = false; continue;
+    }
+    const l = scalarOf(out.loss, 'loss'), p = scalarOf(out.penalty, 'penalty'), o = scalarOf(out.objective, 'objective');
+    const cf = Math.fround(c);
+    const expected = Math.fround(l + Math.fround(cf * p));
+    const pass = l === loss && p === penalty && o === expected && (cf !== 0 || o === l);
+    if (!pass) ok = false;
+    console.log(`${(COEFFICIENT + ' = ' + c).padEnd(28)} loss ${fmt(l)}  penalty ${fmt(p)}  objective ${fmt(o)}  loss + c·penalty ${fmt(expected)}  ${pass ? 'PASS' : 'FAIL'}`);
+  }
+  return ok;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

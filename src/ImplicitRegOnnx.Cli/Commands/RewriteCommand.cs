@@ -13,7 +13,8 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// <summary>
 /// <c>implicitreg rewrite MODEL -o TRAIN.onnx --loss L ...</c>: one ordinary ONNX model that performs a
 /// whole training step (forward, loss, penalty, gradient, optimizer update), plus the model of its
-/// initial state and, on request, an evaluation model.
+/// initial state and, on request, an evaluation model. With <c>--gradients-out</c> the step model outputs
+/// the objective gradients instead of updating, and TRAIN.apply.onnx beside it applies the update.
 /// </summary>
 public static class RewriteCommand
 {
@@ -26,20 +27,24 @@ public static class RewriteCommand
         var evalOut = new Option<string?>("--eval-out") { Description = "Also write an evaluation model (inputs: model inputs, target, parameters; outputs: loss and the original outputs)." };
         var initOut = new Option<string?>("--init-out") { Description = "Where to write the initial-state model (default: TRAIN.init.onnx next to the step model)." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var gradientsOut = new Option<bool>("--gradients-out") { Description = "Write the gradients-out form: the step model outputs P.grad (the objective gradient) per parameter instead of updating, and TRAIN.apply.onnx takes them and applies the optimizer." };
 
         var command = new Command("rewrite", "Rewrite an inference model into a training-step model with the minibatch-gradient penalty and an optimizer update.");
         command.Arguments.Add(model);
         command.Options.Add(output);
         gradientOptions.AddTo(command);
         stepOptions.AddTo(command);
-        foreach (var option in new Option[] { evalOut, initOut, json })
+        foreach (var option in new Option[] { evalOut, initOut, gradientsOut, json })
         {
             command.Options.Add(option);
         }
         command.SetAction(parsed => ErrorHandling.Guard(context, () =>
         {
             var (gradient, lambda) = gradientOptions.Parse(parsed);
-            var options = stepOptions.Parse(parsed, gradient, lambda);
+            var options = stepOptions.Parse(parsed, gradient, lambda) with
+            {
+                Form = parsed.GetValue(gradientsOut) ? StepModelForm.GradientsOut : StepModelForm.Fused,
+            };
             return Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(output), parsed.GetValue(evalOut), parsed.GetValue(initOut), options, parsed.GetValue(json));
         }));
         return command;
@@ -47,8 +52,9 @@ public static class RewriteCommand
 
     public static int Execute(CommandContext context, string modelPath, string outputPath, string? evalPath, string? initPath, StepModelOptions options, bool json)
     {
-        initPath ??= Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, Path.GetFileNameWithoutExtension(outputPath) + ".init.onnx");
-        foreach (var path in new[] { outputPath, evalPath, initPath }.OfType<string>())
+        initPath ??= BesideStepModel(outputPath, ".init.onnx");
+        var applyPath = options.Form == StepModelForm.GradientsOut ? BesideStepModel(outputPath, ".apply.onnx") : null;
+        foreach (var path in new[] { outputPath, evalPath, initPath, applyPath }.OfType<string>())
         {
             OutputPaths.Check(modelPath, path);
         }
@@ -71,21 +77,28 @@ public static class RewriteCommand
         var seconds = watch.Elapsed.TotalSeconds;
         OutputPaths.Save(step.Model, outputPath);
         OutputPaths.Save(ModelExport.InitialStateModel(step), initPath);
+        if (step.ApplyUpdate is not null)
+        {
+            OutputPaths.Save(step.ApplyUpdate, applyPath!);
+        }
         if (eval is not null)
         {
             OutputPaths.Save(eval, evalPath!);
         }
 
-        var report = new RewriteReport(modelPath, outputPath, initPath, evalPath, step.ForwardNodes, step.StepNodes, step.Parameters.Count,
+        var report = new RewriteReport(modelPath, outputPath, initPath, evalPath, applyPath, step.ForwardNodes, step.StepNodes, step.Parameters.Count,
             step.Parameters.Sum(p => step.InitialState[p].ElementCount), seconds);
         context.Out.Write(json ? report.ToJson() : report.ToText());
         return ExitCodes.Ok;
     }
 
-    private sealed record RewriteReport(string Input, string Output, string Init, string? Eval, int ForwardNodes, int StepNodes, int Parameters, long ParameterElements, double Seconds)
+    private static string BesideStepModel(string outputPath, string suffix) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, Path.GetFileNameWithoutExtension(outputPath) + suffix);
+
+    private sealed record RewriteReport(string Input, string Output, string Init, string? Eval, string? Apply, int ForwardNodes, int StepNodes, int Parameters, long ParameterElements, double Seconds)
     {
         public string ToText() => string.Create(CultureInfo.InvariantCulture,
-            $"{Input} -> {Output}\nforward nodes: {ForwardNodes}, step nodes: {StepNodes}\ntrainable parameters: {Parameters} tensors, {ParameterElements:N0} elements\nbuilt in {Seconds:0.00} s\ninitial state: {Init}\n{(Eval is null ? "" : $"evaluation model: {Eval}\n")}");
+            $"{Input} -> {Output}\nforward nodes: {ForwardNodes}, step nodes: {StepNodes}\ntrainable parameters: {Parameters} tensors, {ParameterElements:N0} elements\nbuilt in {Seconds:0.00} s\ninitial state: {Init}\n{(Eval is null ? "" : $"evaluation model: {Eval}\n")}{(Apply is null ? "" : $"apply-update model: {Apply}\n")}");
 
         public string ToJson()
         {
@@ -103,6 +116,10 @@ public static class RewriteCommand
                 else
                 {
                     w.WriteString("eval", Eval);
+                }
+                if (Apply is not null)
+                {
+                    w.WriteString("apply", Apply);
                 }
                 w.WriteNumber("forward_nodes", ForwardNodes);
                 w.WriteNumber("step_nodes", StepNodes);
