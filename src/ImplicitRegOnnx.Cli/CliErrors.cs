@@ -74,6 +74,10 @@ public static class ErrorHandling
         {
             return Report(context, e.Message, e, ExitCodes.Usage);
         }
+        catch (ImplicitRegException e)
+        {
+            return Report(context, e.Message, e, e.Kind is ErrorKind.BadInput or ErrorKind.Unsupported ? ExitCodes.Usage : ExitCodes.Failed);
+        }
         catch (Exception e)
         {
             var message = $"unexpected {e.GetType().Name}: {e.Message}" + (context.Verbose ? "" : " (rerun with --verbose to see the stack trace)");

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Onnx.Numpy;
 using ImplicitRegOnnx.Runtime.Data;
 
@@ -35,9 +36,9 @@ public sealed record Checkpoint(TrainingPosition Position, IReadOnlyDictionary<s
 
 /// <summary>
 /// Checkpoint files: a zip holding checkpoint.json (format, step, sampler state, configuration and
-/// its fingerprint) and one .npy per parameter and state. Written to a temporary file, flushed to
-/// disk and renamed, so a run killed at any moment leaves only complete checkpoints; the newest K
-/// are kept.
+/// its fingerprint) and one .npy per parameter and state. Written by the one atomic writer
+/// (<c>AtomicFile</c>: a temporary file, flushed to disk and renamed), so a run killed at any moment
+/// leaves only complete checkpoints; the newest K are kept.
 /// </summary>
 public static class Checkpoints
 {
@@ -54,43 +55,33 @@ public static class Checkpoints
         Directory.CreateDirectory(directory);
         var name = Prefix + checkpoint.Position.Step.ToString("D10", CultureInfo.InvariantCulture) + Extension;
         var path = Path.Combine(directory, name);
-        var temp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        try
+        using (var file = AtomicFile.Create(path))
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var zip = new ZipArchive(file.Stream, ZipArchiveMode.Create, leaveOpen: true))
             {
-                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
+                var meta = new Dictionary<string, object>
                 {
-                    var meta = new Dictionary<string, object>
-                    {
-                        ["format"] = Format,
-                        ["step"] = checkpoint.Position.Step,
-                        ["sampler_seed"] = checkpoint.Position.Sampler.Seed.ToString(CultureInfo.InvariantCulture),
-                        ["sampler_epoch"] = checkpoint.Position.Sampler.Epoch,
-                        ["sampler_position"] = checkpoint.Position.Sampler.Position,
-                        ["fingerprint"] = checkpoint.Fingerprint,
-                        ["configuration"] = checkpoint.Configuration,
-                        ["tensors"] = checkpoint.State.Keys.ToArray(),
-                    };
-                    using (var entry = zip.CreateEntry("checkpoint.json", CompressionLevel.NoCompression).Open())
-                    {
-                        JsonSerializer.Serialize(entry, meta);
-                    }
-                    var index = 0;
-                    foreach (var tensor in checkpoint.State.Values)
-                    {
-                        using var entry = zip.CreateEntry($"t{index++}.npy", CompressionLevel.NoCompression).Open();
-                        NpyFormat.Write(entry, tensor);
-                    }
+                    ["format"] = Format,
+                    ["step"] = checkpoint.Position.Step,
+                    ["sampler_seed"] = checkpoint.Position.Sampler.Seed.ToString(CultureInfo.InvariantCulture),
+                    ["sampler_epoch"] = checkpoint.Position.Sampler.Epoch,
+                    ["sampler_position"] = checkpoint.Position.Sampler.Position,
+                    ["fingerprint"] = checkpoint.Fingerprint,
+                    ["configuration"] = checkpoint.Configuration,
+                    ["tensors"] = checkpoint.State.Keys.ToArray(),
+                };
+                using (var entry = zip.CreateEntry("checkpoint.json", CompressionLevel.NoCompression).Open())
+                {
+                    JsonSerializer.Serialize(entry, meta);
                 }
-                file.Flush(flushToDisk: true);
+                var index = 0;
+                foreach (var tensor in checkpoint.State.Values)
+                {
+                    using var entry = zip.CreateEntry($"t{index++}.npy", CompressionLevel.NoCompression).Open();
+                    NpyFormat.Write(entry, tensor);
+                }
             }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
+            file.Commit();
         }
         foreach (var old in List(directory).SkipLast(Math.Max(keep, 1)))
         {

@@ -176,6 +176,66 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.NotNull(initial);
     }
 
+    [SkippableTheory]
+    [InlineData("symlink")]
+    [InlineData("hardlink")]
+    [InlineData("linked-folder")]
+    public void AHostileModelFolderFailsTheModelAndNothingOfTheLinkedFileReachesTheOutputs(string attack)
+    {
+        // A model folder whose side file stands for a file elsewhere (CVE-2026-27489 of the onnx package):
+        // the "secret" has the size of the real weights, so it would load as weights and be copied into the
+        // converted models' side files if the rules did not refuse it.
+        Skip.IfNot(OperatingSystem.IsLinux(), "symbolic and hard links as Linux makes them");
+        var folder = _temp.File("hostile");
+        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(_temp.File("elsewhere"));
+        var secret = new byte[new FileInfo(TestPaths.Model("external_data/weights.bin")).Length];
+        new Random(5).NextBytes(secret);
+        var secretPath = _temp.File("elsewhere/weights.bin");
+        File.WriteAllBytes(secretPath, secret);
+        var location = "weights.bin";
+        switch (attack)
+        {
+            case "symlink":
+                File.Copy(TestPaths.Model("external_data/model.onnx"), Path.Combine(folder, "model.onnx"));
+                File.CreateSymbolicLink(Path.Combine(folder, "weights.bin"), secretPath);
+                break;
+            case "hardlink":
+                File.Copy(TestPaths.Model("external_data/model.onnx"), Path.Combine(folder, "model.onnx"));
+                FileLinks.HardLink(secretPath, Path.Combine(folder, "weights.bin"));
+                break;
+            default:
+                // The side file is sub/weights.bin, and sub is a link to the folder elsewhere.
+                location = "sub/weights.bin";
+                var model = Model.Load(TestPaths.Model("external_data/model.onnx"));
+                foreach (var value in model.Graph.Initializers.Where(v => v.Initializer!.External is not null))
+                {
+                    value.Initializer!.External = value.Initializer.External! with { Location = location };
+                }
+                model.Save(Path.Combine(folder, "model.onnx"));
+                Directory.Delete(Path.Combine(folder, "sub"), recursive: true);
+                Directory.CreateSymbolicLink(Path.Combine(folder, "sub"), _temp.File("elsewhere"));
+                break;
+        }
+        var report = _temp.File("report.json");
+
+        var run = CliRunner.Run("convert", Path.Combine(folder, "model.onnx"), "--out-dir", _temp.File("out"), "--loss", "cross-entropy", "--lambda", "0.1", "--report", report);
+
+        Assert.True(run.ExitCode == 1, run.Stdout + run.Stderr);
+        var entry = Models(report).Single()!;
+        Assert.Equal("failed", (string?)entry["status"]);
+        var message = (string)entry["message"]!;
+        Assert.Contains($"external data file '{location}'", message, StringComparison.Ordinal);
+        Assert.Contains(attack switch { "hardlink" => "has 2 hard links", "symlink" => "is a symbolic link", _ => "resolves through a symbolic link" }, message, StringComparison.Ordinal);
+        Assert.Null(entry["output"]);
+        Assert.Contains("0 ok, 0 unsupported, 1 failed", run.Stdout, StringComparison.Ordinal);
+        foreach (var written in Directory.Exists(_temp.File("out")) ? Directory.GetFiles(_temp.File("out"), "*", SearchOption.AllDirectories) : [])
+        {
+            Assert.False(File.ReadAllBytes(written).AsSpan().IndexOf(secret.AsSpan(0, 64)) >= 0, $"{written} holds the linked file's bytes");
+        }
+        Assert.Equal(secret, File.ReadAllBytes(secretPath));
+    }
+
     [Theory]
     [InlineData("missing.onnx")]
     [InlineData("--no-such-option")]

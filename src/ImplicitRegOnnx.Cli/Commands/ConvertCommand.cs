@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using ImplicitRegOnnx.Onnx.IO;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
@@ -127,14 +128,11 @@ public static class ConvertCommand
 
     private static void WriteAtomically(string path, string text)
     {
-        var full = Path.GetFullPath(path);
-        var temp = full + ".tmp";
         try
         {
-            File.WriteAllText(temp, text, new UTF8Encoding(false));
-            File.Move(temp, full, overwrite: true);
+            AtomicFile.WriteAllText(path, text);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImplicitRegException)
         {
             throw CliException.Usage($"--report {path}: cannot write the report ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
         }

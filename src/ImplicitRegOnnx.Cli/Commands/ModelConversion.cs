@@ -87,7 +87,7 @@ public static class ModelConversion
             return Result(ConversionStatus.Unsupported, e.Message, ops);
         }
         catch (Exception e) when (e is TrainingSetupException or GradientException or OnnxFormatException or FeedException or ModelRunException
-            or IOException or UnauthorizedAccessException)
+            or IOException or UnauthorizedAccessException or ImplicitRegException)
         {
             return Result(ConversionStatus.Failed, ErrorHandling.OneLine(e.Message) + Hint(e));
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ImplicitRegOnnx.Cli.Plots;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Runtime.Experiments;

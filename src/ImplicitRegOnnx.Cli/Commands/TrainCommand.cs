@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Training;
@@ -182,7 +183,7 @@ public static class TrainCommand
                 ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
                 ["device"] = trainer.DeviceDescription.Split(' ')[0],
             };
-            File.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, Indented) + "\n");
+            AtomicFile.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, Indented) + "\n");
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done: {trainer.Steps} steps in {watch.Elapsed.TotalSeconds:0.0} s"));
         return ExitCodes.Ok;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime.Experiments;
 using ScottPlot;
 
@@ -50,8 +51,12 @@ public static class SweepPlots
             var plot = Build(experiment, rows, metric);
             var png = Path.Combine(folder, metric.FileStem + ".png");
             var svg = Path.Combine(folder, metric.FileStem + ".svg");
-            AtomicFile.Write(png, temp => plot.SavePng(temp, Width, Height));
-            AtomicFile.Write(svg, temp => plot.SaveSvg(temp, Width, Height));
+            // Rendered in memory and written by the one atomic writer (never through a path ScottPlot opens itself).
+            using (var image = plot.GetImage(Width, Height))
+            {
+                AtomicFile.WriteAllBytes(png, image.GetImageBytes(ImageFormat.Png, 100));
+            }
+            AtomicFile.WriteAllText(svg, plot.GetSvgXml(Width, Height));
             written.Add(png);
             written.Add(svg);
         }

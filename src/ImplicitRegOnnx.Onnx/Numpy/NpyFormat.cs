@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using ImplicitRegOnnx.Onnx.IO;
 
 namespace ImplicitRegOnnx.Onnx.Numpy;
 
@@ -94,12 +95,8 @@ public static class NpyFormat
         return new Tensor(header.ElementType, header.Shape, data, source ?? "");
     }
 
-    /// <summary>Writes the tensor to a .npy file (see <see cref="Write(Stream, Tensor)"/>).</summary>
-    public static void Write(string path, Tensor tensor)
-    {
-        using var stream = File.Create(path);
-        Write(stream, tensor);
-    }
+    /// <summary>Writes the tensor to a .npy file atomically (see <see cref="Write(Stream, Tensor)"/> and <c>AtomicFile</c>).</summary>
+    public static void Write(string path, Tensor tensor) => AtomicFile.Write(path, stream => Write(stream, tensor));
 
     /// <summary>
     /// Writes the tensor as numpy's np.save does: format 1.0 (2.0 when the header exceeds 65535

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using ImplicitRegOnnx.Onnx.IO;
 
 namespace ImplicitRegOnnx.Onnx.Numpy;
 
@@ -76,32 +77,14 @@ public static class NpzArchive
     }
 
     /// <summary>
-    /// Writes the arrays to a .npz file atomically: into a temporary file in the same folder, then
-    /// renamed over <paramref name="path"/>, so readers never see a half-written archive.
+    /// Writes the arrays to a .npz file atomically (<c>AtomicFile</c>: a temporary file in the same
+    /// folder, renamed over <paramref name="path"/>), so readers never see a half-written archive.
     /// </summary>
     /// <param name="path">The archive to create or replace.</param>
     /// <param name="arrays">Name → tensor; names must be unique and non-empty.</param>
     /// <param name="compress">Deflate entries as np.savez_compressed does; otherwise store them as np.savez does.</param>
-    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> arrays, bool compress = false)
-    {
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite))
-            {
-                Write(stream, arrays, compress);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> arrays, bool compress = false) =>
+        AtomicFile.Write(path, stream => Write(stream, arrays, compress));
 
     /// <summary>Writes the arrays as a .npz archive to the stream (see <see cref="Write(string, IEnumerable{KeyValuePair{string, Tensor}}, bool)"/>).</summary>
     public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> arrays, bool compress = false)

@@ -1,5 +1,5 @@
-using System.Globalization;
 using Google.Protobuf;
+using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Onnx.Serialization.Proto;
 
 namespace ImplicitRegOnnx.Onnx.Serialization;
@@ -91,37 +91,32 @@ public static class ModelSerializer
         proto.WriteTo(stream);
     }
 
-    /// <summary>Writes the model (and side files for external data) atomically.</summary>
+    /// <summary>
+    /// Writes the model (and side files for external data) atomically with <c>AtomicFile</c>:
+    /// side files first, then the model, each renamed into place once complete. Side files are written
+    /// only inside the model's folder and never through a symbolic link.
+    /// </summary>
     public static void Save(Model model, string path, ModelSaveOptions? options = null)
     {
         options ??= new ModelSaveOptions();
         var fullPath = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(directory);
         var sideFile = options.ExternalFileName ?? Path.GetFileName(fullPath) + ".data";
+        if (options.ExternalData == ExternalDataPolicy.AllExternal && ExternalData.Locate(sideFile, directory).Problem is { } problem)
+        {
+            throw ImplicitRegException.BadParameter("ModelSaveOptions.ExternalFileName", $"'{sideFile}' {problem}");
+        }
         Func<Tensor, string?> locate = options.ExternalData switch
         {
             ExternalDataPolicy.Inline => _ => null,
             ExternalDataPolicy.AllExternal => t => t.RawBytes.Length >= options.ExternalThresholdBytes ? sideFile : null,
             _ => t => t.External?.Location,
         };
-        using var sink = new ExternalDataSink(directory);
+        using var file = AtomicFile.Create(fullPath);
+        using var sink = new ExternalDataSink(directory, fullPath);
         var proto = new ProtoWriter(locate, sink).WriteModel(model);
-        var temp = fullPath + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                proto.WriteTo(file);
-                file.Flush(flushToDisk: true);
-            }
-            sink.Commit();
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        proto.WriteTo(file.Stream);
+        sink.Commit();
+        file.Commit();
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Google.Protobuf;
+using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Onnx.Serialization.Proto;
 
 namespace ImplicitRegOnnx.Onnx.Serialization;
@@ -222,7 +223,7 @@ internal sealed class ProtoWriter(Func<Tensor, string?> externalLocation, Extern
         var location = tensor.ElementType == ElementType.String ? null : _externalLocation(tensor);
         if (location is not null && _sink is not null)
         {
-            var offset = _sink.Append(location, tensor.RawBytes);
+            var offset = _sink.Append(tensor.Name, location, tensor.RawBytes);
             proto.DataLocation = TensorProto.Types.DataLocation.External;
             AddEntry(proto, "location", location);
             AddEntry(proto, "offset", offset.ToString(CultureInfo.InvariantCulture));
@@ -332,21 +333,41 @@ internal sealed class ProtoWriter(Func<Tensor, string?> externalLocation, Extern
     }
 }
 
-/// <summary>Collects external payloads into side files next to the model being written.</summary>
-internal sealed class ExternalDataSink(string directory) : IDisposable
+/// <summary>
+/// Collects external payloads into side files next to the model being written. A side file's name comes
+/// from the model (ExternalDataInfo.Location), so it is held to the rules of reading (relative, inside the
+/// model's folder) and written by <see cref="AtomicFile"/> within that folder: never through a symbolic
+/// link, neither at the file nor at a folder on the way (CVE-2025-51480 of the onnx package was a save
+/// that wrote through one).
+/// </summary>
+internal sealed class ExternalDataSink(string directory, string modelPath) : IDisposable
 {
-    private readonly Dictionary<string, (string Temp, string Final, FileStream Stream)> _files = new(StringComparer.Ordinal);
+    /// <summary>Open side files by absolute path, so that two spellings of one name (w.bin, ./w.bin) share one file.</summary>
+    private readonly Dictionary<string, AtomicFileWriter> _files = new(StringComparer.Ordinal);
 
     /// <summary>Appends a payload to the side file named by <paramref name="location"/>; returns its offset.</summary>
-    public long Append(string location, ReadOnlySpan<byte> bytes)
+    public long Append(string tensor, string location, ReadOnlySpan<byte> bytes)
     {
-        if (!_files.TryGetValue(location, out var file))
+        var (final, problem) = ExternalData.Locate(location, directory);
+        if (final is null)
         {
-            var final = ExternalData.Resolve(location, directory, location);
-            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            var temp = final + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-            file = (temp, final, new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None));
-            _files[location] = file;
+            throw ImplicitRegException.BadInput($"tensor '{tensor}': external data location '{location}' {problem}");
+        }
+        if (string.Equals(final, modelPath, SafePaths.Comparison))
+        {
+            throw ImplicitRegException.BadInput($"tensor '{tensor}': external data location '{location}' is the model file itself; give the side file another name");
+        }
+        if (!_files.TryGetValue(final, out var file))
+        {
+            try
+            {
+                file = AtomicFile.Create(final, within: directory);
+            }
+            catch (ImplicitRegException e)
+            {
+                throw ImplicitRegException.BadInput($"tensor '{tensor}': cannot write its external data: {e.Message}", e);
+            }
+            _files[final] = file;
         }
         var offset = file.Stream.Position;
         file.Stream.Write(bytes);
@@ -356,21 +377,17 @@ internal sealed class ExternalDataSink(string directory) : IDisposable
     /// <summary>Flushes the side files to disk and moves them into place.</summary>
     public void Commit()
     {
-        foreach (var (temp, final, stream) in _files.Values)
+        foreach (var file in _files.Values)
         {
-            stream.Flush(flushToDisk: true);
-            stream.Dispose();
-            File.Move(temp, final, overwrite: true);
+            file.Commit();
         }
-        _files.Clear();
     }
 
     public void Dispose()
     {
-        foreach (var (temp, _, stream) in _files.Values)
+        foreach (var file in _files.Values)
         {
-            stream.Dispose();
-            File.Delete(temp);
+            file.Dispose();
         }
         _files.Clear();
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ImplicitRegOnnx.Onnx.IO;
 
 namespace ImplicitRegOnnx.Runtime.Experiments;
 

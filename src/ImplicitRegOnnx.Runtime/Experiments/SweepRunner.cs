@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImplicitRegOnnx.Onnx.IO;
 
 namespace ImplicitRegOnnx.Runtime.Experiments;
 

@@ -45,6 +45,14 @@ internal static class GradientLowering
         }
         var named = xs.Concat(zs).Select(name => Resolve(node, graph, name)).ToList();
         var target = Resolve(node, graph, y[0]);
+        var bindings = named.Select((value, i) => new Binding(i, node.Inputs[i]!, value, i < xs.Count ? "xs" : "zs")).ToList();
+        foreach (var binding in bindings)
+        {
+            if (binding.Clash() is { } clash)
+            {
+                throw LoweringException.At(node, $"{binding} and their shapes clash: {clash}; feed the point at which to take the gradient with the type of '{binding.Named.Name}'");
+            }
+        }
 
         var substitutions = new Dictionary<Value, Value>();
         for (var i = 0; i < named.Count; i++)
@@ -63,7 +71,13 @@ internal static class GradientLowering
         }
         catch (Exception e) when (e is GradientException or TrainingSetupException)
         {
-            throw LoweringException.At(node, e.Message, e);
+            // A point of unknown shape passes the check above but can still break the copied
+            // computation; say which bindings the failure may come from.
+            var uncertain = bindings.Where(x => !x.ShapesKnownEqual()).Select(x => x.ToString()).ToList();
+            var context = substitutions.Count > 0 && uncertain.Count > 0
+                ? $" (the gradient is taken at points whose shapes may not fit the named tensors: {string.Join("; ", uncertain)})"
+                : "";
+            throw LoweringException.At(node, e.Message + context, e);
         }
         var outputs = new Value?[node.Outputs.Count];
         for (var i = 0; i < outputs.Length; i++)
@@ -93,6 +107,55 @@ internal static class GradientLowering
 
     private static Value Resolve(Node node, Graph graph, string name) =>
         graph.FindValue(name) ?? throw LoweringException.At(node, $"names '{name}', which no tensor of the graph is called");
+
+    /// <summary>
+    /// Input <see cref="Index"/> of the node is the point at which the tensor <see cref="Named"/> (of
+    /// <see cref="List"/>, xs or zs) is taken. The spec's inputs are values of those tensors, so a point
+    /// must have their type: a point of another rank or size would change what y computes (a broadcast
+    /// where there was none), and an output would no longer be shaped like its x.
+    /// </summary>
+    private sealed record Binding(int Index, Value Point, Value Named, string List)
+    {
+        /// <summary>Why the two types cannot be the same tensor's, or null when they can (unknown parts fit anything).</summary>
+        public string? Clash()
+        {
+            var (p, n) = (Point.ElementType, Named.ElementType);
+            if (p != ElementType.Undefined && n != ElementType.Undefined && p != n)
+            {
+                return $"element type {p.Name()} against {n.Name()}";
+            }
+            if (Point.Shape is not { } ps || Named.Shape is not { } ns)
+            {
+                return null;
+            }
+            if (ps.Rank != ns.Rank)
+            {
+                return $"rank {ps.Rank} against {ns.Rank}";
+            }
+            for (var d = 0; d < ps.Rank; d++)
+            {
+                if (ps[d].Value is { } a && ns[d].Value is { } b && a != b)
+                {
+                    return $"dim {d} is {a} against {b}";
+                }
+            }
+            return null;
+        }
+
+        /// <summary>Both shapes are known and the same (a point that certainly fits).</summary>
+        public bool ShapesKnownEqual() =>
+            ReferenceEquals(Point, Named) || (Point.Shape is { } ps && Named.Shape is { } ns && ps.Equals(ns));
+
+        public override string ToString() =>
+            $"input {Index} '{Point.Name}' ({Describe(Point)}) is bound to '{Named.Name}' of {List} ({Describe(Named)})";
+
+        private static string Describe(Value value) => value.TensorType switch
+        {
+            null => "type unknown",
+            { Shape: null } t => $"{t.ElementType.Name()}, rank unknown",
+            { } t => t.ToString(),
+        };
+    }
 
     private static Value Zeros(GraphBuilder b, Value like) =>
         b.Expand(OptimizerFragments.Scalar(b, 0, like), b.Shape(like));

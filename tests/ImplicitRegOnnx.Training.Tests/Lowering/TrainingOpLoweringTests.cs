@@ -181,4 +181,56 @@ public class TrainingOpLoweringTests
         var error = Assert.Throws<LoweringException>(() => TrainingOpLowering.Lower(model));
         Assert.StartsWith("node 'g_node' (Gradient): no gradient rule for Det (node 'determinant')", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AGradientFedAPointOfAnotherShapeNamesTheBindingAndBothShapes()
+    {
+        // c = a·a + b with a, b of shape [3]; the node takes the gradient at p of shape [4]: the copy of
+        // the forward computation would add [4] to [3], which does not broadcast.
+        var (model, graph) = NewModel("a", "b");
+        var p = graph.AddInput("p", new TensorType(ElementType.Float, new Shape(4)));
+        var square = graph.Append(new Node("", "Mul", [graph.Inputs[0], graph.Inputs[0]], ["sq"]));
+        var c = graph.Append(new Node("", "Add", [square.Output, graph.Inputs[1]], ["c"]));
+        var grad = Gradient(graph, [p, graph.Inputs[1]], "dc_da", ["a"], "c", ["b"]);
+        graph.Outputs.Add(grad.Output);
+        _ = c;
+
+        var error = Assert.Throws<LoweringException>(() => TrainingOpLowering.Lower(model));
+        Assert.Equal("node 'dc_da_node' (Gradient): input 0 'p' (float[4]) is bound to 'a' of xs (float[3]) and their shapes clash: "
+            + "dim 0 is 4 against 3; feed the point at which to take the gradient with the type of 'a'", error.Message);
+    }
+
+    [Fact]
+    public void AGradientFedAZsPointOfAnotherRankNamesTheBinding()
+    {
+        var (model, graph) = NewModel("a", "b");
+        var q = graph.AddInput("q", new TensorType(ElementType.Float, new Shape(2, 3)));
+        var product = graph.Append(new Node("", "Mul", [graph.Inputs[0], graph.Inputs[1]], ["c"]));
+        var grad = Gradient(graph, [graph.Inputs[0], q], "dc_da", ["a"], "c", ["b"]);
+        graph.Outputs.Add(grad.Output);
+        _ = product;
+
+        var error = Assert.Throws<LoweringException>(() => TrainingOpLowering.Lower(model));
+        Assert.Equal("node 'dc_da_node' (Gradient): input 1 'q' (float[2,3]) is bound to 'b' of zs (float[3]) and their shapes clash: "
+            + "rank 2 against 1; feed the point at which to take the gradient with the type of 'b'", error.Message);
+    }
+
+    [Fact]
+    public void AGradientFailingAtAPointOfUnknownShapeNamesTheBinding()
+    {
+        // The same computation taken at p of unknown rank: nothing clashes before the copy, but the
+        // backward pass cannot sum a gradient of unknown rank; the error says which binding to look at.
+        var (model, graph) = NewModel("a", "b");
+        var p = graph.AddInput("p", new TensorType(ElementType.Float, null));
+        var square = graph.Append(new Node("", "Mul", [graph.Inputs[0], graph.Inputs[0]], ["sq"]));
+        var c = graph.Append(new Node("", "Add", [square.Output, graph.Inputs[1]], ["c"]));
+        var grad = Gradient(graph, [p, graph.Inputs[1]], "dc_da", ["a"], "c", ["b"]);
+        graph.Outputs.Add(grad.Output);
+        _ = c;
+
+        var error = Assert.Throws<LoweringException>(() => TrainingOpLowering.Lower(model));
+        Assert.StartsWith("node 'dc_da_node' (Gradient): ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("(the gradient is taken at points whose shapes may not fit the named tensors: "
+            + "input 0 'p' (float, rank unknown) is bound to 'a' of xs (float[3]))", error.Message, StringComparison.Ordinal);
+    }
 }
