@@ -62,7 +62,7 @@ public static class Broadcasting
         {
             return Dynamic(b, gradient, target, g.Rank, x.Rank);
         }
-        throw new GradientException($"cannot sum the gradient '{gradient.Name}' back to the shape of '{target.Name}': their ranks are unknown");
+        throw ImplicitRegException.Unsupported($"cannot sum the gradient '{gradient.Name}' back to the shape of '{target.Name}': their ranks are unknown");
     }
 
     private static Value ReshapeLike(GraphBuilder b, Value value, Value target) =>
@@ -73,7 +73,7 @@ public static class Broadcasting
     {
         if (gradientRank < targetRank)
         {
-            throw new GradientException($"the gradient '{gradient.Name}' has lower rank than '{target.Name}'");
+            throw ImplicitRegException.Unsupported($"the gradient '{gradient.Name}' has lower rank than '{target.Name}'");
         }
         Value targetShape = b.Shape(target);
         if (gradientRank > targetRank)

@@ -34,7 +34,7 @@ internal static class Constants
         }
         if (like.ElementType == ElementType.Undefined)
         {
-            throw new GradientException($"the element type of '{like.Name}' is unknown and opset {b.Opset} has no CastLike; run shape inference or use opset 15 or newer");
+            throw ImplicitRegException.Unsupported($"the element type of '{like.Name}' is unknown and opset {b.Opset} has no CastLike; run shape inference or use opset 15 or newer");
         }
         return b.Cast(value, like.ElementType);
     }

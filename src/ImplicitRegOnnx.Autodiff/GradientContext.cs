@@ -115,25 +115,13 @@ public sealed class GradientContext
 
     /// <summary>Rank of a value; rules that need it fail clearly when it is unknown.</summary>
     public int Rank(Value value) => value.Shape?.Rank
-        ?? throw new GradientException($"{Describe()}: the rank of '{value.Name}' is unknown; run shape inference or give the model static ranks.");
+        ?? throw ImplicitRegException.Unsupported($"{Describe()}: the rank of '{value.Name}' is unknown; run shape inference or give the model static ranks.");
 
     public string Describe() => $"{Node.OpType} node '{Node.Name}'";
-}
 
-/// <summary>A gradient cannot be built (unsupported attribute combination, unknown rank...). The message is one line for the user.</summary>
-public class GradientException : Exception
-{
-    public GradientException()
-    {
-    }
-
-    public GradientException(string message)
-        : base(message)
-    {
-    }
-
-    public GradientException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
+    /// <summary>
+    /// What to do when a rule needs static sizes the model leaves symbolic: exporters often do, and the
+    /// training layer can fix them (<c>ModelPreparation.FixSymbolicDims</c>, named so front ends can show their own option).
+    /// </summary>
+    public const string StaticSizesHint = "give the model's symbolic input dimensions sizes (ModelPreparation.FixSymbolicDims)";
 }

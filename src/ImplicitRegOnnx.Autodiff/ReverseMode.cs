@@ -164,9 +164,18 @@ public sealed record MissingRule(string Domain, string OpType, string NodeName)
         $"{(Domain.Length > 0 ? Domain + "." : "")}{OpType}{(NodeName.Length > 0 ? $" (node '{NodeName}')" : "")}";
 }
 
-/// <summary>Lists every operator without a gradient rule at once, so the user sees the whole problem.</summary>
+/// <summary>
+/// Lists every operator without a gradient rule at once, so the user sees the whole problem (kind
+/// <see cref="ErrorKind.Unsupported"/>); <see cref="Missing"/> holds them for callers that report op types.
+/// </summary>
+/// <param name="missing">Every node on the path that has no rule.</param>
 public sealed class MissingGradientRuleException(IReadOnlyList<MissingRule> missing)
-    : GradientException($"no gradient rule for {string.Join(", ", missing.Select(m => m.ToString()))}; these operators cannot be differentiated yet")
+    : ImplicitRegException(ErrorKind.Unsupported, $"no gradient rule for {string.Join(", ", missing.Select(m => m.ToString()))}; these operators cannot be differentiated yet")
 {
+    /// <summary>Every node on the path that has no rule.</summary>
     public IReadOnlyList<MissingRule> Missing { get; } = missing;
+
+    /// <summary>The op types without a rule, domain-qualified ("com.microsoft.Foo"), distinct and sorted.</summary>
+    public IReadOnlyList<string> OpTypes =>
+        [.. Missing.Select(m => m.Domain.Length > 0 ? $"{m.Domain}.{m.OpType}" : m.OpType).Distinct().Order(StringComparer.Ordinal)];
 }

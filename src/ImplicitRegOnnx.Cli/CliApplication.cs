@@ -55,6 +55,7 @@ public static class CliApplication
                 return ExitCodes.Usage;
             }
             var parsed = root.Parse(args);
+            context.Command = parsed.CommandResult.Command;
             if (parsed.Errors.Count > 0)
             {
                 // An unknown word says more than the "required command" error it causes.

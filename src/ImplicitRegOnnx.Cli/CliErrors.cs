@@ -1,44 +1,8 @@
-using ImplicitRegOnnx.Onnx;
+using System.CommandLine;
 
 namespace ImplicitRegOnnx.Cli;
 
-/// <summary>
-/// An error with a message meant for the user and the exit code it ends in. The message should name
-/// the file it concerns, say what is wrong and what to do.
-/// </summary>
-public sealed class CliException : Exception
-{
-    public CliException()
-    {
-    }
-
-    public CliException(string message)
-        : this(ExitCodes.Usage, message)
-    {
-    }
-
-    public CliException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        ExitCode = ExitCodes.Usage;
-    }
-
-    public CliException(int exitCode, string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-        ExitCode = exitCode;
-    }
-
-    public int ExitCode { get; } = ExitCodes.Usage;
-
-    /// <summary>Bad input or usage (exit 2).</summary>
-    public static CliException Usage(string message, Exception? inner = null) => new(ExitCodes.Usage, message, inner);
-
-    /// <summary>The work failed (exit 1).</summary>
-    public static CliException Failed(string message, Exception? inner = null) => new(ExitCodes.Failed, message, inner);
-}
-
-/// <summary>What a command needs from its surroundings: where to write, and whether to be verbose.</summary>
+/// <summary>What a command needs from its surroundings: where to write, whether to be verbose, which command runs.</summary>
 public sealed class CommandContext(TextWriter stdout, TextWriter stderr)
 {
     public TextWriter Out { get; } = stdout;
@@ -48,35 +12,47 @@ public sealed class CommandContext(TextWriter stdout, TextWriter stderr)
     /// <summary>Print stack traces of errors (set by --verbose).</summary>
     public bool Verbose { get; set; }
 
-    public void Warn(string message) => Error.WriteLine("implicitreg: warning: " + ErrorHandling.OneLine(message));
+    /// <summary>The command being run (null before parsing): its options are the names errors show (<see cref="FlagNames"/>).</summary>
+    public Command? Command { get; set; }
+
+    public void Warn(string message) => Error.WriteLine("implicitreg: warning: " + ErrorHandling.OneLine(FlagNames.Apply(message, Command)));
 }
 
 /// <summary>
-/// The one place that turns exceptions into exit codes and messages: user errors print one line
-/// (<c>implicitreg: error: FILE: what is wrong</c>) and exit 2; anything unexpected prints one line with
-/// a hint to rerun with --verbose and exits 1. --verbose adds the stack trace.
+/// The one place that turns exceptions into exit codes and messages. Errors of the libraries and of the
+/// tool's own usage are <see cref="ImplicitRegException"/>s: one line
+/// (<c>implicitreg: error: FILE: what is wrong</c>) with the API's parameter names shown as this tool's
+/// options (<see cref="FlagNames"/>), and the exit code of their <see cref="ErrorKind"/>
+/// (<see cref="ExitCodeOf"/>). Anything unexpected prints one line with a hint to rerun with --verbose
+/// and exits 1. --verbose adds the stack trace.
 /// </summary>
 public static class ErrorHandling
 {
     public const string Prefix = "implicitreg: error: ";
 
+    /// <summary>The exit code of each kind of error (design.md §3: 1 the work failed, 2 bad usage or input).</summary>
+    public static int ExitCodeOf(ErrorKind kind) => kind switch
+    {
+        ErrorKind.BadInput or ErrorKind.Unsupported => ExitCodes.Usage,
+        ErrorKind.Cancelled => ExitCodes.Cancelled,
+        _ => ExitCodes.Failed,
+    };
+
     public static int Guard(CommandContext context, Func<int> body)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(body);
         try
         {
             return body();
         }
-        catch (CliException e)
-        {
-            return Report(context, e.Message, e, e.ExitCode);
-        }
-        catch (OnnxFormatException e)
-        {
-            return Report(context, e.Message, e, ExitCodes.Usage);
-        }
         catch (ImplicitRegException e)
         {
-            return Report(context, e.Message, e, e.Kind is ErrorKind.BadInput or ErrorKind.Unsupported ? ExitCodes.Usage : ExitCodes.Failed);
+            return Report(context, e.Message, e, ExitCodeOf(e.Kind));
+        }
+        catch (OperationCanceledException e)
+        {
+            return Report(context, "cancelled", e, ExitCodeOf(ErrorKind.Cancelled));
         }
         catch (Exception e)
         {
@@ -87,12 +63,30 @@ public static class ErrorHandling
 
     public static int Report(CommandContext context, string message, Exception? exception, int exitCode)
     {
-        context.Error.WriteLine(Prefix + OneLine(message));
+        ArgumentNullException.ThrowIfNull(context);
+        context.Error.WriteLine(Prefix + OneLine(exception is ImplicitRegException ? FlagNames.Apply(message, context.Command) : message));
         if (context.Verbose && exception is not null)
         {
             context.Error.WriteLine(exception.ToString());
         }
         return exitCode;
+    }
+
+    /// <summary>
+    /// Runs library work about <paramref name="what"/> (a model file, a sweep point): the libraries see the
+    /// loaded model or the options, not where they came from, so their errors get it in front (same kind and parameter).
+    /// </summary>
+    public static T About<T>(string what, Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        try
+        {
+            return work();
+        }
+        catch (ImplicitRegException e)
+        {
+            throw e.Within(what);
+        }
     }
 
     /// <summary>Collapses a message to one line so errors never spill over several.</summary>

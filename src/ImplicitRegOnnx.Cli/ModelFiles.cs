@@ -27,47 +27,16 @@ public static class ModelFiles
         return model;
     }
 
-    /// <summary>Reads an .npz file (what: "batch", "weights"...); a file that cannot be read is a one-line usage error.</summary>
-    public static IReadOnlyDictionary<string, Tensor> ReadNpz(string path, string what)
-    {
-        try
-        {
-            return Onnx.Numpy.NpzArchive.Read(path);
-        }
-        catch (Exception e) when (e is OnnxFormatException or IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            throw CliException.Usage($"{path}: cannot read the {what} ({ErrorHandling.OneLine(e.Message)}); give an .npz file written by numpy.savez", e);
-        }
-    }
+    /// <summary>Reads an .npz file; a file that cannot be read is bad input naming it.</summary>
+    public static IReadOnlyDictionary<string, Tensor> ReadNpz(string path) => Onnx.Numpy.NpzArchive.Read(path);
 
+    /// <summary>Loads a model; every failure is bad input that names the file and says what to do.</summary>
     public static Model Load(string path)
     {
         if (string.IsNullOrWhiteSpace(path))
         {
-            throw CliException.Usage("the model path is empty; give the path of an .onnx file");
+            throw ImplicitRegException.BadInput("the model path is empty; give the path of an .onnx file");
         }
-        try
-        {
-            return Model.Load(path);
-        }
-        catch (OnnxFormatException e)
-        {
-            // Load(path) names the file already; make sure of it for messages from deeper layers.
-            var message = e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}";
-            throw CliException.Usage(message + Hint(e.Message), e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw CliException.Usage($"{path}: cannot be read ({e.Message})", e);
-        }
+        return Model.Load(path);
     }
-
-    private static string Hint(string message) =>
-        message.Contains("file not found", StringComparison.Ordinal) ? "; check the path"
-        : message.Contains("is a directory", StringComparison.Ordinal) ? "; give the path of an .onnx file inside it"
-        : message.Contains("not an ONNX model", StringComparison.Ordinal) || message.Contains("is empty", StringComparison.Ordinal)
-            ? "; give an .onnx model file (ModelProto)"
-        : message.Contains("has a cycle", StringComparison.Ordinal) ? "; ONNX graphs must be acyclic, re-export the model"
-        : message.Contains("which no input, initializer or node defines", StringComparison.Ordinal) ? "; the graph is incomplete, re-export the model"
-        : "";
 }

@@ -10,24 +10,6 @@ using ImplicitRegOnnx.Runtime.Data;
 
 namespace ImplicitRegOnnx.Runtime;
 
-/// <summary>A checkpoint cannot be used: damaged, written by something else, or for another configuration.</summary>
-public sealed class CheckpointException : OnnxFormatException
-{
-    public CheckpointException()
-    {
-    }
-
-    public CheckpointException(string message)
-        : base(message)
-    {
-    }
-
-    public CheckpointException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
 /// <summary>Where a run stands: after <see cref="Step"/> steps, the sampler at <see cref="Sampler"/>.</summary>
 public sealed record TrainingPosition(long Step, SamplerState Sampler);
 
@@ -101,19 +83,19 @@ public static class Checkpoints
         try
         {
             using var zip = ZipFile.OpenRead(path);
-            var metaEntry = zip.GetEntry("checkpoint.json") ?? throw new CheckpointException($"{path}: not an implicitreg checkpoint (no checkpoint.json)");
+            var metaEntry = zip.GetEntry("checkpoint.json") ?? throw ImplicitRegException.BadInput($"{path}: not an implicitreg checkpoint (no checkpoint.json)");
             using var metaStream = metaEntry.Open();
             using var meta = JsonDocument.Parse(metaStream);
             var root = meta.RootElement;
             if (!root.TryGetProperty("format", out var format) || format.GetString() != Format)
             {
-                throw new CheckpointException($"{path}: not an implicitreg checkpoint of format {Format}");
+                throw ImplicitRegException.BadInput($"{path}: not an implicitreg checkpoint of format {Format}");
             }
             var names = root.GetProperty("tensors").EnumerateArray().Select(e => e.GetString()!).ToArray();
             var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             for (var i = 0; i < names.Length; i++)
             {
-                var entry = zip.GetEntry($"t{i}.npy") ?? throw new CheckpointException($"{path}: tensor '{names[i]}' is missing");
+                var entry = zip.GetEntry($"t{i}.npy") ?? throw ImplicitRegException.BadInput($"{path}: tensor '{names[i]}' is missing");
                 using var stream = entry.Open();
                 state[names[i]] = NpyFormat.Read(stream, $"{path}:{names[i]}").WithName(names[i]);
             }
@@ -125,7 +107,7 @@ public static class Checkpoints
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or IOException)
         {
-            throw new CheckpointException($"{path}: damaged checkpoint ({e.Message.ReplaceLineEndings(" ")}); delete it to resume from an older one", e);
+            throw ImplicitRegException.BadInput($"{path}: damaged checkpoint ({e.Message.ReplaceLineEndings(" ")}); delete it to resume from an older one", e);
         }
     }
 

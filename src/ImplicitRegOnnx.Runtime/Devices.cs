@@ -11,24 +11,6 @@ public enum DeviceKind
     Cuda,
 }
 
-/// <summary>An explicitly requested device cannot be used; the message says why (e.g. missing CUDA libraries).</summary>
-public sealed class DeviceUnavailableException : Exception
-{
-    public DeviceUnavailableException()
-    {
-    }
-
-    public DeviceUnavailableException(string message)
-        : base(message)
-    {
-    }
-
-    public DeviceUnavailableException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
 /// <summary>A device choice as given on the command line: auto, cpu, cuda or cuda:N.</summary>
 public sealed record Device(DeviceKind Kind, int Index = 0)
 {
@@ -92,6 +74,7 @@ public sealed record DeviceSetup(SessionOptions Options, string Chosen, OrtMemor
 public static class Devices
 {
     /// <summary>Options for the device and the device actually chosen, with a one-line description.</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.Unsupported"/>: CUDA was asked for explicitly and cannot be used.</exception>
     public static DeviceSetup Create(Device device, int threads)
     {
         if (device.Kind == DeviceKind.Cpu)
@@ -107,7 +90,7 @@ public static class Devices
         }
         if (device.Kind == DeviceKind.Cuda)
         {
-            throw new DeviceUnavailableException($"--device {device}: the CUDA execution provider cannot be used ({reason}); it needs the GPU build (-p:OnnxRuntimeFlavor=Gpu) with CUDA 13 and cuDNN 9 libraries on the library path, or use --device cpu");
+            throw ImplicitRegException.UnsupportedParameter("Devices.Create", $"{device}: the CUDA execution provider cannot be used ({reason}); it needs the GPU build (-p:OnnxRuntimeFlavor=Gpu) with CUDA 13 and cuDNN 9 libraries on the library path, or use Device.Cpu");
         }
         return new DeviceSetup(StepSession.DefaultOptions(threads), $"cpu (CUDA unavailable: {reason})", null);
     }

@@ -30,7 +30,7 @@ public sealed class StepEvaluator : IDisposable
             var tensor = input.Name == StepModelBuilder.LearningRate ? Tensor.Scalar(learningRate)
                 : _state.TryGetValue(input.Name, out var s) ? s
                 : batch.TryGetValue(input.Name, out var x) ? x
-                : throw new TrainingSetupException($"no value for step-model input '{input.Name}'");
+                : throw ImplicitRegException.BadInput($"no value for step-model input '{input.Name}'");
             feeds.Add(tensor.WithName(input.Name));
         }
         var outputs = _runner.Run(feeds).ToDictionary(o => o.Name, o => o.Tensor!, StringComparer.Ordinal);

@@ -49,7 +49,7 @@ public sealed class StepSession : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new TrainingSetupException("ONNX Runtime cannot load the step model: " + e.Message.ReplaceLineEndings(" "), e);
+            throw ImplicitRegException.Failed("ONNX Runtime cannot load the step model: " + e.Message.ReplaceLineEndings(" "), e);
         }
         _binding = _session.CreateIoBinding();
         _stateNames = [.. step.InitialState.Keys];
@@ -103,7 +103,7 @@ public sealed class StepSession : IDisposable
             {
                 if (!batch.TryGetValue(name, out var tensor))
                 {
-                    throw new TrainingSetupException($"the batch has no array for step-model input '{name}'");
+                    throw ImplicitRegException.BadInput($"the batch has no array for step-model input '{name}'");
                 }
                 _binding.BindInput(name, BatchBuffer(name, tensor));
             }
@@ -121,7 +121,7 @@ public sealed class StepSession : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new TrainingSetupException("ONNX Runtime failed to run the step: " + e.Message.ReplaceLineEndings(" "), e);
+            throw ImplicitRegException.Failed("ONNX Runtime failed to run the step: " + e.Message.ReplaceLineEndings(" "), e);
         }
         foreach (var name in _stateNames)
         {
@@ -209,12 +209,12 @@ public sealed class StepSession : IDisposable
         {
             if (!state.TryGetValue(name, out var tensor))
             {
-                throw new TrainingSetupException($"the state has no value for '{name}'");
+                throw ImplicitRegException.BadInput($"the state has no value for '{name}'");
             }
             var expected = _initialState[name];
             if (tensor.ElementType != expected.ElementType || !tensor.Dims.AsSpan().SequenceEqual(expected.Dims))
             {
-                throw new TrainingSetupException($"'{name}' is {tensor.ElementType} [{string.Join(',', tensor.Dims)}] but the step model needs {expected.ElementType} [{string.Join(',', expected.Dims)}]");
+                throw ImplicitRegException.BadInput($"'{name}' is {tensor.ElementType} [{string.Join(',', tensor.Dims)}] but the step model needs {expected.ElementType} [{string.Join(',', expected.Dims)}]");
             }
         }
         if (_transfer is not null)

@@ -57,6 +57,28 @@ public sealed record TrainerOptions
 
     /// <summary>Where the steps run (auto: CUDA when it loads, else the CPU).</summary>
     public Device Device { get; init; } = Device.Cpu;
+
+    /// <summary>Checks every option that does not depend on the model or the data; <see cref="Trainer"/> calls it first.</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property (<c>TrainerOptions.BatchSize</c>).</exception>
+    public void Validate()
+    {
+        static void Check(bool ok, string parameter, FormattableString problem)
+        {
+            if (!ok)
+            {
+                throw ImplicitRegException.BadParameter(parameter, FormattableString.Invariant(problem));
+            }
+        }
+        Check(float.IsFinite(LearningRate) && LearningRate > 0, "TrainerOptions.LearningRate", $"must be a positive number, got {LearningRate}");
+        Check(Epochs >= 1, "TrainerOptions.Epochs", $"must be at least 1, got {Epochs}");
+        Check(BatchSize >= 1, "TrainerOptions.BatchSize", $"must be at least 1, got {BatchSize}");
+        Check(MaxSteps is null or >= 1, "TrainerOptions.MaxSteps", $"must be at least 1, got {MaxSteps}");
+        Check(Threads >= 0, "TrainerOptions.Threads", $"must be at least 0 (0: ONNX Runtime's default), got {Threads}");
+        Check(CheckpointEvery >= 0, "TrainerOptions.CheckpointEvery", $"must be at least 0 (0: at epoch ends only), got {CheckpointEvery}");
+        Check(KeepCheckpoints >= 1, "TrainerOptions.KeepCheckpoints", $"must be at least 1, got {KeepCheckpoints}");
+        Check(!Resume || CheckpointDirectory is not null, "TrainerOptions.Resume", $"needs TrainerOptions.CheckpointDirectory, the folder to resume from");
+        Step.Validate();
+    }
 }
 
 /// <summary>What one step did.</summary>
@@ -68,18 +90,23 @@ public sealed record EpochEvent(long Epoch, long Steps, double TrainLoss, double
 /// <summary>Loss (and accuracy, for class labels) of a model on a data set.</summary>
 public sealed record Evaluation(double Loss, double? Accuracy, int Examples);
 
-/// <summary>NaN or infinity appeared in the loss, the penalty or the weights.</summary>
-public sealed class TrainingDivergedException(string message) : Exception(message)
+/// <summary>
+/// NaN or infinity appeared in the loss, the penalty or the weights (kind <see cref="ErrorKind.Diverged"/>);
+/// <see cref="Step"/> says after how many steps.
+/// </summary>
+public sealed class TrainingDivergedException : ImplicitRegException
 {
-    public TrainingDivergedException()
-        : this("training diverged")
+    /// <summary>Training diverged at <paramref name="step"/>.</summary>
+    /// <param name="step">Steps taken when the non-finite value was found.</param>
+    /// <param name="message">One line: what was not finite and what to do.</param>
+    public TrainingDivergedException(long step, string message)
+        : base(ErrorKind.Diverged, message)
     {
+        Step = step;
     }
 
-    public TrainingDivergedException(string message, Exception innerException)
-        : this(message + ": " + innerException.Message)
-    {
-    }
+    /// <summary>Steps taken when the non-finite value was found.</summary>
+    public long Step { get; }
 }
 
 /// <summary>
@@ -102,6 +129,8 @@ public sealed class Trainer : IDisposable
 
     public Trainer(Model inference, TrainerOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         Options = options;
         _inference = inference;
         _step = StepModelBuilder.Build(inference, options.Step);
@@ -114,7 +143,7 @@ public sealed class Trainer : IDisposable
         var inputs = inference.Graph.RequiredInputs.ToList();
         if (inputs.Count != 1)
         {
-            throw new TrainingSetupException($"the trainer feeds models with one input; this one has {inputs.Count} ({string.Join(", ", inputs.Select(v => v.Name))})");
+            throw ImplicitRegException.BadInput($"the trainer feeds models with one input; this one has {inputs.Count} ({string.Join(", ", inputs.Select(v => v.Name))})");
         }
         _input = inputs[0].Name;
         _inputDims = inputs[0].Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
@@ -171,7 +200,7 @@ public sealed class Trainer : IDisposable
         {
             if (checkpoint.Fingerprint != _fingerprint)
             {
-                throw new CheckpointException($"{directory}: the newest checkpoint was written for another model or configuration; resume with the same options or use another --checkpoint-dir");
+                throw ImplicitRegException.BadInput($"{directory}: the newest checkpoint was written for another model or configuration; resume with the same options or use another TrainerOptions.CheckpointDirectory");
             }
             _session.LoadState(checkpoint.State);
             Steps = checkpoint.Position.Step;
@@ -196,7 +225,7 @@ public sealed class Trainer : IDisposable
                 Steps++;
                 if (!float.IsFinite(metrics.Loss) || !float.IsFinite(metrics.Penalty))
                 {
-                    throw new TrainingDivergedException($"step {Steps}: the loss ({metrics.Loss}) or the penalty ({metrics.Penalty}) is not finite; lower the learning rate or λ");
+                    throw Diverged($"at step {Steps}: the loss ({metrics.Loss}) or the penalty ({metrics.Penalty}) is not finite");
                 }
                 lossSum += metrics.Loss;
                 penaltySum += metrics.Penalty;
@@ -237,10 +266,15 @@ public sealed class Trainer : IDisposable
         {
             if (tensor.ElementType.IsFloatingPoint() && tensor.ToDoubles().Any(v => !double.IsFinite(v)))
             {
-                throw new TrainingDivergedException($"after step {Steps}: '{name}' holds NaN or infinity; lower the learning rate or λ");
+                throw Diverged($"after step {Steps}: '{name}' holds NaN or infinity");
             }
         }
     }
+
+    /// <summary>The divergence error at the current step: what was not finite, what to do, and where the last good state is.</summary>
+    private TrainingDivergedException Diverged(string what) => new(Steps,
+        FormattableString.Invariant($"training diverged {what}; lower the learning rate (TrainerOptions.LearningRate) or the penalty's coefficient (PenaltyOptions.Coefficient)")
+        + (Options.CheckpointDirectory is { } directory ? $"; the last good checkpoint is in {directory}" : ""));
 
     private float LearningRateAt(long step, long total)
     {
@@ -261,7 +295,7 @@ public sealed class Trainer : IDisposable
         var evaluation = ModelEvaluation.Run(_eval, _input, _inputDims, _outputName, data, parameters, batchSize);
         if (!double.IsFinite(evaluation.Loss))
         {
-            throw new TrainingDivergedException($"after step {Steps}: the evaluation loss is not finite; lower the learning rate or λ");
+            throw Diverged($"after step {Steps}: the evaluation loss is not finite");
         }
         return evaluation;
     }

@@ -13,7 +13,7 @@ public static class BatchCheck
         var missing = inputs.Where(v => !batch.ContainsKey(v.Name)).Select(v => v.Name).ToList();
         if (missing.Count > 0)
         {
-            throw new TrainingSetupException($"{source}: no array named {string.Join(", ", missing.Select(m => $"'{m}'"))}; it holds {Names(batch.Keys)} and needs {Names(inputs.Select(v => v.Name))}");
+            throw ImplicitRegException.BadInput($"{source}: no array named {string.Join(", ", missing.Select(m => $"'{m}'"))}; it holds {Names(batch.Keys)} and needs {Names(inputs.Select(v => v.Name))}");
         }
         var symbols = new Dictionary<string, (long Size, string Input)>(StringComparer.Ordinal);
         long? batchSize = null;
@@ -27,7 +27,7 @@ public static class BatchCheck
             }
             if (array.ElementType != declared.ElementType)
             {
-                throw new TrainingSetupException($"{source}: '{input.Name}' is {array.ElementType.Name()} but the model needs {declared.ElementType.Name()}");
+                throw ImplicitRegException.BadInput($"{source}: '{input.Name}' is {array.ElementType.Name()} but the model needs {declared.ElementType.Name()}");
             }
             if (declared.Shape is not { } shape)
             {
@@ -35,20 +35,20 @@ public static class BatchCheck
             }
             if (shape.Rank != array.Dims.Length)
             {
-                throw new TrainingSetupException($"{source}: '{input.Name}' has shape [{string.Join(",", array.Dims)}] but the model needs rank {shape.Rank} {shape}");
+                throw ImplicitRegException.BadInput($"{source}: '{input.Name}' has shape [{string.Join(",", array.Dims)}] but the model needs rank {shape.Rank} {shape}");
             }
             for (var d = 0; d < shape.Rank; d++)
             {
                 var size = array.Dims[d];
                 if (shape[d].Value is { } fixedSize && fixedSize != size)
                 {
-                    throw new TrainingSetupException($"{source}: '{input.Name}' has shape [{string.Join(",", array.Dims)}] but the model needs {shape}");
+                    throw ImplicitRegException.BadInput($"{source}: '{input.Name}' has shape [{string.Join(",", array.Dims)}] but the model needs {shape}");
                 }
                 if (shape[d].Symbol is { } symbol)
                 {
                     if (symbols.TryGetValue(symbol, out var seen) && seen.Size != size)
                     {
-                        throw new TrainingSetupException($"{source}: dimension '{symbol}' is {seen.Size} in '{seen.Input}' but {size} in '{input.Name}' (shape [{string.Join(",", array.Dims)}])");
+                        throw ImplicitRegException.BadInput($"{source}: dimension '{symbol}' is {seen.Size} in '{seen.Input}' but {size} in '{input.Name}' (shape [{string.Join(",", array.Dims)}])");
                     }
                     symbols[symbol] = (size, input.Name);
                 }
@@ -57,18 +57,18 @@ public static class BatchCheck
             {
                 if (batchSize is { } b && b != array.Dims[0])
                 {
-                    throw new TrainingSetupException($"{source}: '{input.Name}' has {array.Dims[0]} examples along axis 0 but other arrays have {b}");
+                    throw ImplicitRegException.BadInput($"{source}: '{input.Name}' has {array.Dims[0]} examples along axis 0 but other arrays have {b}");
                 }
                 batchSize = array.Dims[0];
             }
         }
         if (batchSize is { } n && n % microbatches != 0)
         {
-            throw new TrainingSetupException($"{source}: the batch of {n} examples cannot be split into {microbatches} equal microbatches; use a batch size divisible by {microbatches}");
+            throw ImplicitRegException.BadInput($"{source}: the batch of {n} examples cannot be split into {microbatches} equal microbatches; use a batch size divisible by {microbatches}");
         }
         if (batchSize == 0)
         {
-            throw new TrainingSetupException($"{source}: the batch is empty");
+            throw ImplicitRegException.BadInput($"{source}: the batch is empty");
         }
     }
 

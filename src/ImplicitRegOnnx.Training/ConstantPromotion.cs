@@ -3,7 +3,7 @@ namespace ImplicitRegOnnx.Training;
 /// <summary>
 /// Some exporters store weights as <c>Constant</c> nodes instead of initializers (paddle2onnx writes
 /// every weight that way; spox and some TorchScript exports do it for part of them). Training only
-/// updates initializers, so <c>--promote-constants</c> turns such nodes into initializers of the same
+/// updates initializers, so <see cref="Promote"/> turns such nodes into initializers of the same
 /// name, which the trainable-parameter selection then picks up like any other weight.
 /// </summary>
 /// <remarks>

@@ -14,9 +14,14 @@ public static class EvalModelBuilder
         Onnx.Inference.ShapeInference.InferModel(model);
         var b = new Onnx.Building.GraphBuilder(graph, opset);
         var outputs = graph.Outputs.ToList();
-        var lossOutput = options.LossOutput is { } name ? outputs.FirstOrDefault(o => o.Name == name) : null;
-        var output = lossOutput ?? (options.Output is { } o ? outputs.FirstOrDefault(v => v.Name == o) : outputs.FirstOrDefault())
-            ?? throw new TrainingSetupException("the model has no such output");
+        ImplicitRegException Missing(string parameter, string name) => ImplicitRegException.BadParameter(parameter,
+            $"{name}: the model has no output of that name; its outputs are {string.Join(", ", outputs.Select(v => v.Name))}");
+        var lossOutput = options.LossOutput is { } name
+            ? outputs.FirstOrDefault(o => o.Name == name) ?? throw Missing("GradientModelOptions.LossOutput", name)
+            : null;
+        var output = lossOutput ?? (options.Output is { } o
+            ? outputs.FirstOrDefault(v => v.Name == o) ?? throw Missing("GradientModelOptions.Output", o)
+            : outputs.FirstOrDefault() ?? throw ImplicitRegException.BadInput("the model has no outputs"));
         var parameters = TrainableParameters.Select(graph, output, options.Trainable, options.Freeze);
         Value loss;
         if (lossOutput is null)

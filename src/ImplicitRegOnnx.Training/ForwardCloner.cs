@@ -18,7 +18,7 @@ public static class ForwardCloner
         {
             if (node.Subgraphs.Any())
             {
-                throw new TrainingSetupException($"node '{node.Name}' ({node.OpType}) holds a subgraph; control flow on the training path is not supported yet");
+                throw ImplicitRegException.Unsupported($"node '{node.Name}' ({node.OpType}) holds a subgraph; control flow on the training path is not supported yet");
             }
             var copy = new Node(node.Domain, node.OpType,
                 node.Inputs.Select(v => v is null ? null : Map(v)),
@@ -106,7 +106,7 @@ public static class BatchNormTraining
         var x = node.Inputs[0]!;
         var scale = node.Inputs[1]!;
         var bias = node.Inputs[2]!;
-        var rank = x.Shape?.Rank ?? throw new TrainingSetupException($"BatchNormalization '{node.Name}': the rank of its input is unknown");
+        var rank = x.Shape?.Rank ?? throw ImplicitRegException.Unsupported($"BatchNormalization '{node.Name}': the rank of its input is unknown; run shape inference or give the model static ranks");
         long[] axes = [0, .. Enumerable.Range(2, rank - 2).Select(a => (long)a)];
         var epsilon = node.GetFloat("epsilon", 1e-5f);
         var momentum = node.GetFloat("momentum", 0.9f);

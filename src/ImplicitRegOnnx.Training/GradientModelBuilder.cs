@@ -16,6 +16,13 @@ public sealed record GradientModelOptions
 
     /// <summary>The model already computes its loss: this scalar output is C (no loss is attached, no target input).</summary>
     public string? LossOutput { get; init; }
+
+    /// <summary>Checks the options that do not depend on the model (the penalty's); graph builders call it before building.</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the bad property.</exception>
+    public void Validate()
+    {
+        Penalty.Validate();
+    }
 }
 
 /// <summary>A model that computes the loss, the penalty and both gradients of one batch.</summary>

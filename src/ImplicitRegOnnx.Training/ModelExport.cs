@@ -27,18 +27,18 @@ public static class ModelExport
             var old = value.Initializer!;
             if (old.ElementType != tensor.ElementType || !old.Dims.AsSpan().SequenceEqual(tensor.Dims))
             {
-                throw new TrainingSetupException($"{source}: '{name}' is {tensor.ElementType.Name()}[{string.Join(",", tensor.Dims)}] but the model's initializer is {old.ElementType.Name()}[{string.Join(",", old.Dims)}]");
+                throw ImplicitRegException.BadInput($"{source}: '{name}' is {tensor.ElementType.Name()}[{string.Join(",", tensor.Dims)}] but the model's initializer is {old.ElementType.Name()}[{string.Join(",", old.Dims)}]");
             }
             graph.AttachInitializer(value, tensor.WithName(name));
             replaced++;
         }
         if (unknown.Count > 0)
         {
-            throw new TrainingSetupException($"{source}: {string.Join(", ", unknown.Select(n => $"'{n}'"))} match no initializer of the model; is this the right model?");
+            throw ImplicitRegException.BadInput($"{source}: {string.Join(", ", unknown.Select(n => $"'{n}'"))} match no initializer of the model; is this the right model?");
         }
         if (replaced == 0)
         {
-            throw new TrainingSetupException($"{source}: holds no weight of this model");
+            throw ImplicitRegException.BadInput($"{source}: holds no weight of this model");
         }
         model.MetadataProps.RemoveAll(e => e.Key.StartsWith("implicitreg.", StringComparison.Ordinal));
         return model;
@@ -64,13 +64,13 @@ public static class ModelExport
         foreach (var name in outputNames)
         {
             outputs.Add(FindValue(graph, name)
-                ?? throw new TrainingSetupException($"{source}: the step model no longer computes the original output '{name}'; export from the original model instead"));
+                ?? throw ImplicitRegException.BadInput($"{source}: the step model no longer computes the original output '{name}'; export from the original model instead"));
         }
         foreach (var name in parameterNames)
         {
             if (!weights.TryGetValue(name, out var tensor))
             {
-                throw new TrainingSetupException($"{source}: no weights for parameter '{name}'");
+                throw ImplicitRegException.BadInput($"{source}: no weights for parameter '{name}'");
             }
             var value = graph.Inputs.Single(v => v.Name == name);
             graph.RemoveInput(value);
@@ -89,7 +89,7 @@ public static class ModelExport
             .Where(v => v.Producer is null && !v.IsInitializer && !graph.Inputs.Contains(v)).Select(v => v.Name).Distinct().ToList();
         if (dangling.Count > 0)
         {
-            throw new TrainingSetupException($"{source}: the original outputs depend on {string.Join(", ", dangling)}, which the exported model cannot feed; export from the original model instead");
+            throw ImplicitRegException.BadInput($"{source}: the original outputs depend on {string.Join(", ", dangling)}, which the exported model cannot feed; export from the original model instead");
         }
         model.MetadataProps.RemoveAll(e => e.Key.StartsWith("implicitreg.", StringComparison.Ordinal));
         return model;

@@ -21,7 +21,7 @@ public static class ModelPreparation
             }
             model.IrVersion = 8;
         }
-        var opset = model.OpsetVersion("") ?? throw new TrainingSetupException("the model imports no ai.onnx opset");
+        var opset = model.OpsetVersion("") ?? throw ImplicitRegException.BadInput("the model imports no ai.onnx opset");
         if (opset < GradientModelBuilder.MinimumOpset)
         {
             try
@@ -30,7 +30,7 @@ public static class ModelPreparation
             }
             catch (OpsetUpgradeException e)
             {
-                throw new TrainingSetupException(e.Message + "; re-export the model with opset 17 or newer", e);
+                throw new ImplicitRegException(e.Kind, e.Message + "; re-export the model with opset 17 or newer", e);
             }
         }
         return model;

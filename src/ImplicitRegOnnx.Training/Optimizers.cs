@@ -56,21 +56,23 @@ public sealed record OptimizerOptions
     /// <summary>Adam counts steps in an int64 input "step" (steps taken so far) with output "step.next".</summary>
     public bool CountsSteps => Kind == OptimizerKind.Adam;
 
+    /// <summary>Checks every hyper-parameter; step-model builders call it before building.</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property (<c>OptimizerOptions.Momentum</c>).</exception>
     public void Validate()
     {
-        static void Check(bool ok, string message)
+        static void Check(bool ok, string parameter, FormattableString problem)
         {
             if (!ok)
             {
-                throw new TrainingSetupException(message);
+                throw ImplicitRegException.BadParameter(parameter, FormattableString.Invariant(problem));
             }
         }
-        Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, $"--weight-decay must be a non-negative number, not {WeightDecay}");
-        Check(double.IsFinite(Momentum) && Momentum >= 0 && Momentum < 1, $"--momentum must be in [0, 1), not {Momentum}");
-        Check(!Nesterov || Kind == OptimizerKind.Momentum, "--nesterov needs --optimizer momentum");
-        Check(double.IsFinite(Beta1) && Beta1 >= 0 && Beta1 < 1, $"--beta1 must be in [0, 1), not {Beta1}");
-        Check(double.IsFinite(Beta2) && Beta2 >= 0 && Beta2 < 1, $"--beta2 must be in [0, 1), not {Beta2}");
-        Check(double.IsFinite(Epsilon) && Epsilon > 0, $"--epsilon must be a positive number, not {Epsilon}");
+        Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, "OptimizerOptions.WeightDecay", $"must be a non-negative number, got {WeightDecay}");
+        Check(double.IsFinite(Momentum) && Momentum >= 0 && Momentum < 1, "OptimizerOptions.Momentum", $"must be in [0, 1), got {Momentum}");
+        Check(!Nesterov || Kind == OptimizerKind.Momentum, "OptimizerOptions.Nesterov", $"applies to the momentum optimizer only, but OptimizerOptions.Kind is {Kind}");
+        Check(double.IsFinite(Beta1) && Beta1 >= 0 && Beta1 < 1, "OptimizerOptions.Beta1", $"must be in [0, 1), got {Beta1}");
+        Check(double.IsFinite(Beta2) && Beta2 >= 0 && Beta2 < 1, "OptimizerOptions.Beta2", $"must be in [0, 1), got {Beta2}");
+        Check(double.IsFinite(Epsilon) && Epsilon > 0, "OptimizerOptions.Epsilon", $"must be a positive number, got {Epsilon}");
     }
 
     /// <summary>

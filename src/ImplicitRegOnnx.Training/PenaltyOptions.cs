@@ -63,19 +63,21 @@ public sealed record PenaltyOptions
     /// <summary>c from λ (the paper's ε/m scale): c = λ/4.</summary>
     public static double CoefficientFromLambda(double lambda) => lambda / 4;
 
+    /// <summary>Checks the coefficient, the microbatch count and the finite-difference step; graph builders call it before building.</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property (<c>PenaltyOptions.Microbatches</c>).</exception>
     public void Validate()
     {
         if (!double.IsFinite(Coefficient) || Coefficient < 0)
         {
-            throw new TrainingSetupException($"the penalty coefficient must be a non-negative number, not {Coefficient}; use --coefficient c or --lambda λ (c = λ/4)");
+            throw ImplicitRegException.BadParameter("PenaltyOptions.Coefficient", FormattableString.Invariant($"must be a non-negative number, got {Coefficient} (c = λ/4)"));
         }
         if (Microbatches < 1)
         {
-            throw new TrainingSetupException($"--microbatches must be at least 1, not {Microbatches}");
+            throw ImplicitRegException.BadParameter("PenaltyOptions.Microbatches", FormattableString.Invariant($"must be at least 1, got {Microbatches}"));
         }
         if (!double.IsFinite(FiniteDifferenceStep) || FiniteDifferenceStep <= 0)
         {
-            throw new TrainingSetupException($"--fd-step must be a positive number, not {FiniteDifferenceStep}");
+            throw ImplicitRegException.BadParameter("PenaltyOptions.FiniteDifferenceStep", FormattableString.Invariant($"must be a positive number, got {FiniteDifferenceStep}"));
         }
     }
 }

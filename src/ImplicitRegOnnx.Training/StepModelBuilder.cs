@@ -32,6 +32,18 @@ public sealed record StepModelOptions
 
     /// <summary>A fused step, or the gradients-out step with its apply-update model.</summary>
     public StepModelForm Form { get; init; } = StepModelForm.Fused;
+
+    /// <summary>Checks λ, the optimizer's and the gradient's options; <see cref="StepModelBuilder.Build"/> calls it first.</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property.</exception>
+    public void Validate()
+    {
+        if (Lambda is { } lambda && (!double.IsFinite(lambda) || lambda < 0))
+        {
+            throw ImplicitRegException.BadParameter("StepModelOptions.Lambda", FormattableString.Invariant($"must be a non-negative number, got {lambda}"));
+        }
+        Optimizer.Validate();
+        Gradient.Validate();
+    }
 }
 
 /// <summary>
@@ -86,7 +98,7 @@ public static class StepModelBuilder
 
     public static StepModel Build(Model inference, StepModelOptions options)
     {
-        options.Optimizer.Validate();
+        options.Validate();
         var training = TrainingGraph.Build(inference, options.Gradient);
         var b = training.Builder;
         var graph = training.Model.Graph;
@@ -226,7 +238,7 @@ public static class StepModelBuilder
         var fresh = b.FreshName(name);
         return fresh == name
             ? fresh
-            : throw new TrainingSetupException($"the model already uses the name '{name}'; rename that value (the step model needs it for an input)");
+            : throw ImplicitRegException.BadInput($"the model already uses the name '{name}'; rename that value (the step model needs it for an input)");
     }
 
     private static void WriteMetadata(Model model, StepModelOptions options, string form)

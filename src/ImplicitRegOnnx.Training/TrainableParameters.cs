@@ -6,7 +6,7 @@ namespace ImplicitRegOnnx.Training;
 /// Chooses the parameters to train: by default every floating-point initializer (not overridable as a
 /// graph input) that reaches the output through inputs that carry gradients, except the running
 /// statistics of BatchNormalization (inputs 3 and 4: mean and variance are updated, not trained).
-/// <c>--trainable</c> globs restrict the set; <c>--freeze</c> globs remove from it.
+/// <see cref="GradientModelOptions.Trainable"/> globs restrict the set; <see cref="GradientModelOptions.Freeze"/> globs remove from it.
 /// </summary>
 public static class TrainableParameters
 {
@@ -53,7 +53,7 @@ public static class TrainableParameters
         var candidates = Candidates(graph, output);
         if (candidates.Count == 0)
         {
-            throw new TrainingSetupException($"no floating-point initializer reaches output '{output.Name}', so there is nothing to train (weights stored in Constant nodes are not parameters)");
+            throw ImplicitRegException.BadInput($"no floating-point initializer reaches output '{output.Name}', so there is nothing to train (weights stored in Constant nodes are not parameters; make them parameters with ConstantPromotion.Promote)");
         }
         var selected = candidates.AsEnumerable();
         if (trainable is { Count: > 0 })
@@ -61,7 +61,7 @@ public static class TrainableParameters
             var unmatched = trainable.Where(g => !candidates.Any(v => Glob.Matches(g, v.Name))).ToList();
             if (unmatched.Count > 0)
             {
-                throw new TrainingSetupException($"--trainable {string.Join(", ", unmatched)}: matches no trainable parameter; candidates are {Preview(candidates)}");
+                throw ImplicitRegException.BadParameter("GradientModelOptions.Trainable", $"{string.Join(", ", unmatched)}: matches no trainable parameter; candidates are {Preview(candidates)}");
             }
             selected = selected.Where(v => trainable.Any(g => Glob.Matches(g, v.Name)));
         }
@@ -70,14 +70,14 @@ public static class TrainableParameters
             var unmatched = freeze.Where(g => !candidates.Any(v => Glob.Matches(g, v.Name))).ToList();
             if (unmatched.Count > 0)
             {
-                throw new TrainingSetupException($"--freeze {string.Join(", ", unmatched)}: matches no trainable parameter; candidates are {Preview(candidates)}");
+                throw ImplicitRegException.BadParameter("GradientModelOptions.Freeze", $"{string.Join(", ", unmatched)}: matches no trainable parameter; candidates are {Preview(candidates)}");
             }
             selected = selected.Where(v => !freeze.Any(g => Glob.Matches(g, v.Name)));
         }
         var result = selected.ToList();
         if (result.Count == 0)
         {
-            throw new TrainingSetupException("no parameter is left to train; check --trainable and --freeze");
+            throw new ImplicitRegException(ErrorKind.BadInput, "no parameter is left to train; check GradientModelOptions.Trainable and GradientModelOptions.Freeze", null, "GradientModelOptions.Freeze");
         }
         return result;
     }
@@ -91,22 +91,4 @@ public static class Glob
 {
     public static bool Matches(string pattern, string name) =>
         Regex.IsMatch(name, "^" + Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal).Replace(@"\[", "[", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-}
-
-/// <summary>The model and the options cannot make a training graph; the message is one line for the user.</summary>
-public class TrainingSetupException : Exception
-{
-    public TrainingSetupException()
-    {
-    }
-
-    public TrainingSetupException(string message)
-        : base(message)
-    {
-    }
-
-    public TrainingSetupException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
 }

@@ -69,7 +69,7 @@ public sealed class TrainingGraph
         output.Name = b.FreshName(name);
         if (output.Name != name)
         {
-            throw new TrainingSetupException($"the model already uses the name '{name}'; rename that value (the training graph needs '{name}' as an output)");
+            throw ImplicitRegException.BadInput($"the model already uses the name '{name}'; rename that value (the training graph needs '{name}' as an output)");
         }
         b.Graph.Outputs.Add(output);
         return output;
@@ -77,7 +77,7 @@ public sealed class TrainingGraph
 
     public static TrainingGraph Build(Model inference, GradientModelOptions options)
     {
-        options.Penalty.Validate();
+        options.Validate();
         var model = ModelPreparation.Prepare(inference);
         var opset = model.OpsetVersion("")!.Value;
         var graph = model.Graph;
@@ -92,7 +92,7 @@ public sealed class TrainingGraph
         var originalOutputs = graph.Outputs.ToList();
         var lossOutput = options.LossOutput is { } lossName
             ? originalOutputs.FirstOrDefault(o => o.Name == lossName)
-                ?? throw new TrainingSetupException($"--loss-output {lossName}: the model has no output of that name; its outputs are {string.Join(", ", originalOutputs.Select(o => o.Name))}")
+                ?? throw ImplicitRegException.BadParameter("GradientModelOptions.LossOutput", $"{lossName}: the model has no output of that name; its outputs are {string.Join(", ", originalOutputs.Select(o => o.Name))}")
             : null;
         var output = lossOutput ?? SelectOutput(graph, options.Output);
         var parameters = TrainableParameters.Select(graph, output, options.Trainable, options.Freeze);
@@ -101,7 +101,7 @@ public sealed class TrainingGraph
         {
             if (inputs.Any(v => v.Name == reserved) && !(reserved == GradientModelBuilder.Target && lossOutput is not null))
             {
-                throw new TrainingSetupException($"the model already has an input named '{reserved}'; rename it (the training graph feeds '{reserved}' itself)");
+                throw ImplicitRegException.BadInput($"the model already has an input named '{reserved}'; rename it (the training graph feeds '{reserved}' itself)");
             }
         }
         Value? target = null;
@@ -172,7 +172,7 @@ public sealed class TrainingGraph
         var name = b.FreshName(CoefficientInput);
         if (name != CoefficientInput)
         {
-            throw new TrainingSetupException($"the model already uses the name '{CoefficientInput}'; rename that value (the training graph needs it for an input)");
+            throw ImplicitRegException.BadInput($"the model already uses the name '{CoefficientInput}'; rename that value (the training graph needs it for an input)");
         }
         var input = graph.AddInput(name, new TensorType(ElementType.Float, Shape.Scalar));
         graph.AttachInitializer(input, Tensor.Scalar((float)coefficient, name));
@@ -181,7 +181,7 @@ public sealed class TrainingGraph
 
     private static Value CheckScalar(Value loss) =>
         loss.Shape is { Rank: > 0 } shape && shape.ElementCount() != 1
-            ? throw new TrainingSetupException($"--loss-output {loss.Name}: the output has shape {shape}, not a scalar loss")
+            ? throw ImplicitRegException.BadParameter("GradientModelOptions.LossOutput", $"{loss.Name}: the output has shape {shape}, not a scalar loss")
             : loss;
 
     /// <summary>Whether an input's first dimension is the batch: the same symbol (or size) as the first input's.</summary>
@@ -197,16 +197,16 @@ public sealed class TrainingGraph
     {
         if (name is null)
         {
-            return graph.Outputs.Count > 0 ? graph.Outputs[0] : throw new TrainingSetupException("the model has no outputs");
+            return graph.Outputs.Count > 0 ? graph.Outputs[0] : throw ImplicitRegException.BadInput("the model has no outputs");
         }
         return graph.Outputs.FirstOrDefault(o => o.Name == name)
-            ?? throw new TrainingSetupException($"--output {name}: the model has no output of that name; its outputs are {string.Join(", ", graph.Outputs.Select(o => o.Name))}");
+            ?? throw ImplicitRegException.BadParameter("GradientModelOptions.Output", $"{name}: the model has no output of that name; its outputs are {string.Join(", ", graph.Outputs.Select(o => o.Name))}");
     }
 
     /// <summary>Class labels for cross-entropy and nll ([N, d...]: the output shape without axis 1), else the output's own type.</summary>
     public static TensorType TargetTypeFor(Value output, LossKind loss)
     {
-        var type = output.TensorType ?? throw new TrainingSetupException($"the type of output '{output.Name}' is unknown; cannot attach a loss");
+        var type = output.TensorType ?? throw ImplicitRegException.BadInput($"the type of output '{output.Name}' is unknown; cannot attach a loss");
         if (!loss.TargetIsClassIndex())
         {
             return type;
@@ -215,7 +215,7 @@ public sealed class TrainingGraph
         {
             if (shape.Rank < 2)
             {
-                throw new TrainingSetupException($"{loss.Name()} needs an output of shape [N, C] or [N, C, d...], but '{output.Name}' has shape {shape}");
+                throw ImplicitRegException.BadInput($"{loss.Name()} needs an output of shape [N, C] or [N, C, d...], but '{output.Name}' has shape {shape}");
             }
             return new TensorType(ElementType.Int64, new Shape(shape.Where((_, i) => i != 1)));
         }
@@ -226,7 +226,7 @@ public sealed class TrainingGraph
     private static Microbatch[] Microbatches(GraphBuilder b, Graph graph, Value output, List<Value> inputs, Value? target,
         Func<Value, Value?, Value> lossOf, IReadOnlyList<Value> parameters, int n)
     {
-        var batchSource = inputs.Count > 0 ? inputs[0] : target ?? throw new TrainingSetupException("the model has no input to split into microbatches");
+        var batchSource = inputs.Count > 0 ? inputs[0] : target ?? throw ImplicitRegException.BadInput("the model has no input to split into microbatches");
         var batch = b.Op("Gather", [b.Shape(batchSource), b.Scalar(0L)], Attribute.Int("axis", 0));
         var size = b.Div(batch, b.Scalar((long)n));
         var result = new Microbatch[n];

@@ -32,7 +32,7 @@ public static class UnsupportedOperators
         {
             order = TopologicalSort.Order(graph);
         }
-        catch (OnnxFormatException)
+        catch (ImplicitRegException)
         {
             order = [.. graph.Nodes];
         }

@@ -65,10 +65,18 @@ public class TrainerTests
     [Fact]
     public void DivergenceStopsWithTheStepNumber()
     {
+        // A NaN in the fifth batch makes its loss NaN, like an overflow would (an infinite learning rate is refused up front).
         var (train, _) = DigitsData.Load(TestPaths.Model("data/digits.csv.gz"));
-        using var trainer = new Trainer(Model.Load(TestPaths.Model("mlp_tanh.onnx")), Options(epochs: 3) with { LearningRate = float.PositiveInfinity });
-        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(train.Take(320)));
+        var features = train.Take(320).FeatureValues.ToArray();
+        features[(4 * 32 + 3) * train.FeaturesPerExample] = float.NaN;
+        var poisoned = Dataset.FromArrays(features, train.ExampleShape, train.Take(320).Labels.ToInt64s());
+        using var trainer = new Trainer(Model.Load(TestPaths.Model("mlp_tanh.onnx")), Options(epochs: 3) with { Seed = 0 });
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(poisoned));
+        Assert.Equal(ErrorKind.Diverged, error.Kind);
+        Assert.Equal(trainer.Steps, error.Step);
         Assert.Contains("lower the learning rate", error.Message, StringComparison.Ordinal);
-        Assert.Matches("step [0-9]+", error.Message);
+        Assert.Contains($"at step {error.Step}:", error.Message, StringComparison.Ordinal);
+        Assert.Equal("TrainerOptions.LearningRate", Assert.Throws<ImplicitRegException>(() =>
+            new Trainer(Model.Load(TestPaths.Model("mlp_tanh.onnx")), Options(epochs: 3) with { LearningRate = float.PositiveInfinity })).Parameter);
     }
 }

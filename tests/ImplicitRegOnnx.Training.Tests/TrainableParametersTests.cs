@@ -40,8 +40,11 @@ public class TrainableParametersTests
     {
         var model = Load("mlp_tanh.onnx");
         var output = model.Graph.Outputs[0];
-        Assert.Contains("--trainable nosuch*", Assert.Throws<TrainingSetupException>(() => TrainableParameters.Select(model.Graph, output, trainable: ["nosuch*"])).Message, StringComparison.Ordinal);
-        Assert.Contains("no parameter is left", Assert.Throws<TrainingSetupException>(() => TrainableParameters.Select(model.Graph, output, freeze: ["*"])).Message, StringComparison.Ordinal);
+        var unmatched = Assert.Throws<ImplicitRegException>(() => TrainableParameters.Select(model.Graph, output, trainable: ["nosuch*"]));
+        Assert.Equal(ErrorKind.BadInput, unmatched.Kind);
+        Assert.Equal("GradientModelOptions.Trainable", unmatched.Parameter);
+        Assert.StartsWith("GradientModelOptions.Trainable nosuch*: matches no trainable parameter", unmatched.Message, StringComparison.Ordinal);
+        Assert.Contains("no parameter is left", Assert.Throws<ImplicitRegException>(() => TrainableParameters.Select(model.Graph, output, freeze: ["*"])).Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -56,12 +59,17 @@ public class TrainableParametersTests
 public class PenaltyOptionsTests
 {
     [Theory]
-    [InlineData(-0.1, 1, 1e-2)]
-    [InlineData(double.NaN, 1, 1e-2)]
-    [InlineData(0.1, 0, 1e-2)]
-    [InlineData(0.1, 2, 0)]
-    public void BadValuesAreRefused(double coefficient, int microbatches, double step) =>
-        Assert.Throws<TrainingSetupException>(() => new PenaltyOptions { Coefficient = coefficient, Microbatches = microbatches, FiniteDifferenceStep = step }.Validate());
+    [InlineData(-0.1, 1, 1e-2, "PenaltyOptions.Coefficient")]
+    [InlineData(double.NaN, 1, 1e-2, "PenaltyOptions.Coefficient")]
+    [InlineData(0.1, 0, 1e-2, "PenaltyOptions.Microbatches")]
+    [InlineData(0.1, 2, 0, "PenaltyOptions.FiniteDifferenceStep")]
+    public void BadValuesAreBadInputNamingTheProperty(double coefficient, int microbatches, double step, string parameter)
+    {
+        var e = Assert.Throws<ImplicitRegException>(() => new PenaltyOptions { Coefficient = coefficient, Microbatches = microbatches, FiniteDifferenceStep = step }.Validate());
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Equal(parameter, e.Parameter);
+        Assert.StartsWith(parameter + " must be", e.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void LambdaIsFourTimesTheCoefficient() => Assert.Equal(0.025, PenaltyOptions.CoefficientFromLambda(0.1), 15);
@@ -77,7 +85,7 @@ public class NothingToTrainTests
         var w = graph.Append(new Node("", "Constant", [], ["w"], [Attribute.FromTensor("value", Tensor.FromArray(new float[12], [3, 4]))]));
         var y = graph.Append(new Node("", "MatMul", [x, w.Output], ["y"]));
         graph.Outputs.Add(y.Output);
-        var error = Assert.Throws<TrainingSetupException>(() => TrainableParameters.Select(graph, y.Output));
+        var error = Assert.Throws<ImplicitRegException>(() => TrainableParameters.Select(graph, y.Output));
         Assert.Contains("Constant nodes", error.Message, StringComparison.Ordinal);
     }
 }

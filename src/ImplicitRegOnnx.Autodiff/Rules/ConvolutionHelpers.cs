@@ -39,7 +39,7 @@ internal sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, l
             case "SAME_UPPER" or "SAME_LOWER":
                 if (input is null && !Array.TrueForAll(strides, s => s == 1))
                 {
-                    throw new GradientException($"{c.Describe()}: auto_pad {autoPad} needs static spatial input sizes");
+                    throw ImplicitRegException.Unsupported($"{c.Describe()}: auto_pad {autoPad} needs static spatial input sizes; {GradientContext.StaticSizesHint}");
                 }
                 for (var i = 0; i < n; i++)
                 {
@@ -59,7 +59,7 @@ internal sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, l
                 }
                 break;
             default:
-                throw new GradientException($"{c.Describe()}: unknown auto_pad '{autoPad}'");
+                throw ImplicitRegException.BadInput($"{c.Describe()}: unknown auto_pad '{autoPad}'");
         }
         return new Window(kernel, strides, dilations, begin, end);
     }
@@ -69,7 +69,7 @@ internal sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, l
         var values = c.Ints(name)?.ToArray() ?? Enumerable.Repeat(fill, count).ToArray();
         return values.Length == count
             ? values
-            : throw new GradientException($"{c.Describe()}: attribute {name} has {values.Length} values, expected {count}");
+            : throw ImplicitRegException.BadInput($"{c.Describe()}: attribute {name} has {values.Length} values, expected {count}");
     }
 
     public Attribute[] ConvAttributes(long group, long[]? strides = null, long[]? dilations = null, long[]? end = null) =>
@@ -90,12 +90,12 @@ internal static class ConvolutionHelpers
         v.Shape is { } s && s.Skip(2).All(d => d.IsKnown) ? [.. s.Skip(2).Select(d => d.Value!.Value)] : null;
 
     public static long[] StaticSpatial(GradientContext c, Value v) =>
-        Spatial(v) ?? throw new GradientException($"{c.Describe()}: the gradient needs static spatial sizes of '{v.Name}'");
+        Spatial(v) ?? throw ImplicitRegException.Unsupported($"{c.Describe()}: the gradient needs static spatial sizes of '{v.Name}'; {GradientContext.StaticSizesHint}");
 
     public static long StaticDim(GradientContext c, Value v, int axis) =>
         v.Shape is { } s && axis < s.Rank && s[axis].Value is { } d
             ? d
-            : throw new GradientException($"{c.Describe()}: the gradient needs the static size of axis {axis} of '{v.Name}'");
+            : throw ImplicitRegException.Unsupported($"{c.Describe()}: the gradient needs the static size of axis {axis} of '{v.Name}'; {GradientContext.StaticSizesHint}");
 
     /// <summary>
     /// The adjoint of Conv(·, W, window, group) mapping [N, Cin, input] to [N, Cout, o] applied to g

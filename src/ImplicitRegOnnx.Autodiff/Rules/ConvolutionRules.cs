@@ -109,7 +109,7 @@ internal static class ConvolutionRules
         if (autoPad is "SAME_UPPER" or "SAME_LOWER"
             && (kernel is null || !Window.Attr(c, "strides", spatialRank, 1).All(s => s == 1)))
         {
-            throw new GradientException($"{c.Describe()}: auto_pad {autoPad} with strides > 1 needs static spatial sizes of '{x.Name}'");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: auto_pad {autoPad} with strides > 1 needs static spatial sizes of '{x.Name}'; {GradientContext.StaticSizesHint}");
         }
         // Without a kernel size only NOTSET and VALID get here, whose pads do not depend on it.
         var read = Window.Read(c, kernel ?? new long[spatialRank], null);
@@ -133,7 +133,7 @@ internal static class ConvolutionRules
         var autoPad = c.String("auto_pad", "NOTSET");
         if (c.Ints("output_shape") is not null)
         {
-            throw new GradientException($"{c.Describe()}: ConvTranspose with output_shape needs static spatial sizes of '{x.Name}'");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: ConvTranspose with output_shape needs static spatial sizes of '{x.Name}'; {GradientContext.StaticSizesHint}");
         }
         var strides = Window.Attr(c, "strides", spatialRank, 1);
         var dilations = Window.Attr(c, "dilations", spatialRank, 1);
@@ -159,7 +159,7 @@ internal static class ConvolutionRules
                 }
                 break;
             default:
-                throw new GradientException($"{c.Describe()}: auto_pad {autoPad} needs static spatial sizes of '{x.Name}' and a static kernel size");
+                throw ImplicitRegException.Unsupported($"{c.Describe()}: auto_pad {autoPad} needs static spatial sizes of '{x.Name}' and a static kernel size; {GradientContext.StaticSizesHint}");
         }
         var convEnd = new long[spatialRank];
         var exact = true;

@@ -89,7 +89,7 @@ internal static class EinsumGradient
                 return ch;
             }
         }
-        throw new GradientException("Einsum: no free subscript label left for the gradient");
+        throw ImplicitRegException.Unsupported("Einsum: no free subscript label left for the gradient");
     }
 
     /// <summary>Input and output subscripts with the ellipsis replaced by explicit labels (ranks must be known).</summary>
@@ -101,7 +101,7 @@ internal static class EinsumGradient
         var inputs = left.Split(',');
         if (inputs.Length != c.Node.Inputs.Count)
         {
-            throw new GradientException($"{c.Describe()}: the equation '{equation}' names {inputs.Length} operands, the node has {c.Node.Inputs.Count}");
+            throw ImplicitRegException.BadInput($"{c.Describe()}: the equation '{equation}' names {inputs.Length} operands, the node has {c.Node.Inputs.Count}");
         }
         var used = new HashSet<char>(equation.Where(char.IsLetter));
         var ellipsis = "";
@@ -155,11 +155,11 @@ internal static class ResizeGradient
         var nearest = c.Opset >= 11 ? c.String("nearest_mode", "round_prefer_floor") : "simple";
         if (mode is not ("nearest" or "linear" or "cubic"))
         {
-            throw new GradientException($"{c.Describe()}: no gradient for mode '{mode}'");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: no gradient for mode '{mode}'");
         }
         if (transform == "tf_crop_and_resize" || c.Int("antialias", 0) != 0)
         {
-            throw new GradientException($"{c.Describe()}: no gradient for coordinate_transformation_mode='tf_crop_and_resize' or antialias=1");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: no gradient for coordinate_transformation_mode='tf_crop_and_resize' or antialias=1");
         }
         if (ScalesAndSizes(c, x, rank) is not { } parameters || !StaticAxes(x, parameters.Scales, parameters.OutDims, transform))
         {
@@ -227,7 +227,7 @@ internal static class ResizeGradient
     {
         if (c.String("keep_aspect_ratio_policy", "stretch") != "stretch")
         {
-            throw new GradientException($"{c.Describe()}: no gradient for keep_aspect_ratio_policy other than 'stretch'");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: no gradient for keep_aspect_ratio_policy other than 'stretch'");
         }
         var axes = c.Ints("axes")?.Select(a => NormalizeAxis(c, a, rank)).ToArray() ?? [.. Enumerable.Range(0, rank)];
         var scales = Enumerable.Repeat(1f, rank).ToArray();
@@ -342,7 +342,7 @@ internal static class ResizeGradient
             "align_corners" => outDim == 1 ? 0f : x * (inDim - 1) / (outDim - 1),
             "asymmetric" => x / scale,
             "tf_half_pixel_for_nn" => (x + 0.5f) / scale,
-            _ => throw new GradientException($"{c.Describe()}: unknown coordinate_transformation_mode '{transform}'"),
+            _ => throw ImplicitRegException.BadInput($"{c.Describe()}: unknown coordinate_transformation_mode '{transform}'"),
         };
     }
 
@@ -365,7 +365,7 @@ internal static class ResizeGradient
             "floor" => (long)MathF.Floor(x),
             "ceil" => (long)MathF.Ceiling(x),
             "simple" => downsampling ? (long)MathF.Ceiling(x) : (long)x,
-            _ => throw new GradientException($"{c.Describe()}: unknown nearest_mode '{nearest}'"),
+            _ => throw ImplicitRegException.BadInput($"{c.Describe()}: unknown nearest_mode '{nearest}'"),
         };
     }
 

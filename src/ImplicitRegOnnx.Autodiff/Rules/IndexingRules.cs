@@ -82,7 +82,7 @@ internal static class IndexingRules
         var reduction = c.String("reduction", "none");
         if (reduction is not ("none" or "add"))
         {
-            throw new GradientException($"{c.Describe()}: no gradient for reduction='{reduction}' (only 'none' and 'add')");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: no gradient for reduction='{reduction}' (only 'none' and 'add')");
         }
         var axisAttributes = axis is { } a ? new[] { Attribute.Int("axis", a) } : [];
         if (c.Needs(0))

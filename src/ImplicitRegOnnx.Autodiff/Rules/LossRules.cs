@@ -38,7 +38,7 @@ internal static class LossRules
             var hasLogProbabilities = c.Node.Outputs.Count > 1 && c.Node.Outputs[1] is not null;
             if (c.Opset < 13 && c.Rank(scores) > 2)
             {
-                throw new GradientException($"{c.Describe()}: before opset 13 only [N, C] scores are supported; re-export with opset 13 or newer");
+                throw ImplicitRegException.Unsupported($"{c.Describe()}: before opset 13 only [N, C] scores are supported; re-export with opset 13 or newer");
             }
             var logProbabilities = hasLogProbabilities ? c.Y(1) : b.Op("LogSoftmax", [scores], Attribute.Int("axis", 1));
             Value? logProbabilityGrad = c.OutputGrad(1);
@@ -90,7 +90,7 @@ internal static class LossRules
                 "none" => b.Unsqueeze(dy, 1),
                 "sum" => dy,
                 "mean" => b.Div(dy, b.ReduceSum(WeightedOneHot, [], keepDims: false)),
-                _ => throw new GradientException($"{c.Describe()}: unknown reduction '{Reduction}'"),
+                _ => throw ImplicitRegException.BadInput($"{c.Describe()}: unknown reduction '{Reduction}'"),
             };
             InputGradient = b.Neg(b.Mul(WeightedOneHot, _outputGradient));
         }

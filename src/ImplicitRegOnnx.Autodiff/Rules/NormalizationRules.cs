@@ -37,11 +37,11 @@ internal static class NormalizationRules
         var rank = c.Rank(x);
         if (rank < 2)
         {
-            throw new GradientException($"{c.Describe()}: the input must have rank 2 or more (N, C, ...)");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: the input must have rank 2 or more (N, C, ...)");
         }
         if (c.Opset < 9 && c.Int("spatial", 1) == 0)
         {
-            throw new GradientException($"{c.Describe()}: spatial=0 (per-position statistics, before opset 9) is not supported");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: spatial=0 (per-position statistics, before opset 9) is not supported");
         }
         var training = c.Opset >= 14
             ? c.Int("training_mode", 0) != 0
@@ -163,7 +163,7 @@ internal static class NormalizationRules
         var rank = c.Rank(x);
         if (rank < 3)
         {
-            throw new GradientException($"{c.Describe()}: the input must have rank 3 or more (N, C, d...)");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: the input must have rank 3 or more (N, C, d...)");
         }
         long[] axes = [.. Enumerable.Range(2, rank - 2).Select(a => (long)a)];
         long[] channelSumAxes = [0, .. axes];

@@ -29,7 +29,7 @@ internal static class PoolingRules
     {
         if (c.Opset < 16)
         {
-            throw new GradientException($"{c.Describe()}: the MaxPool gradient needs opset 16 or newer (ScatterElements with reduction)");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: the MaxPool gradient needs opset 16 or newer (ScatterElements with reduction)");
         }
         var (x, dy) = (c.X(0), c.Dy);
         var attributes = c.Node.Attributes.Where(a => a.Name != "storage_order").ToArray();
@@ -91,7 +91,7 @@ internal static class PoolingRules
         var padded = window.Begin.Concat(window.End).Any(p => p != 0);
         if (c.Int("ceil_mode", 0) != 0 || (padded && c.Int("count_include_pad", 0) == 0))
         {
-            throw new GradientException($"{c.Describe()}: the gradient of an AveragePool with ceil_mode or uncounted pads needs static spatial sizes of '{x.Name}'");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: the gradient of an AveragePool with ceil_mode or uncounted pads needs static spatial sizes of '{x.Name}'; {GradientContext.StaticSizesHint}");
         }
         var kernelSize = kernel.Aggregate(1L, (a, b) => a * b);
         var scaled = c.B.Mul(dy, ConstantLike(c, [1.0 / kernelSize], [], dy));

@@ -106,7 +106,7 @@ internal static class ReductionRules
     public static long[]? ReducedAxes(GradientContext c)
     {
         var axes = c.Node.Inputs.Count > 1 && c.HasInput(1)
-            ? c.ConstantInts(1) ?? throw new GradientException($"{c.Describe()}: with keepdims=0 the axes input must be constant")
+            ? c.ConstantInts(1) ?? throw ImplicitRegException.Unsupported($"{c.Describe()}: with keepdims=0 the axes input must be constant")
             : c.Ints("axes")?.ToArray();
         if (axes is null || axes.Length == 0)
         {

@@ -26,12 +26,12 @@ internal static class RunTimeResizeGradient
         var sizesGiven = c.HasInput(3);
         if (!sizesGiven && !c.HasInput(2))
         {
-            throw new GradientException($"{c.Describe()}: Resize has neither scales nor sizes");
+            throw ImplicitRegException.BadInput($"{c.Describe()}: Resize has neither scales nor sizes");
         }
         if (c.String("coordinate_transformation_mode", "half_pixel") == "tf_half_pixel_for_nn")
         {
             // It shifts even unscaled axes, so resizing an identity along one axis would shift the other too.
-            throw new GradientException($"{c.Describe()}: the gradient of tf_half_pixel_for_nn needs constant scales or sizes and static input sizes");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: the gradient of tf_half_pixel_for_nn needs constant scales or sizes and static input sizes; {GradientContext.StaticSizesHint}");
         }
         var axes = c.Ints("axes")?.Select(a => (long)NormalizeAxis(c, a, rank)).ToArray() ?? [.. Enumerable.Range(0, rank).Select(a => (long)a)];
         var attributes = c.Node.Attributes.Where(a => a.Name != "axes").ToArray();

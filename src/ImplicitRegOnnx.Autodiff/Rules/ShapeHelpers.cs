@@ -14,7 +14,7 @@ internal static class ShapeHelpers
         var normalized = axis < 0 ? axis + rank : axis;
         if (normalized < 0 || normalized >= Math.Max(rank, 1))
         {
-            throw new GradientException($"{c.Describe()}: axis {axis} is out of range for rank {rank}");
+            throw ImplicitRegException.BadInput($"{c.Describe()}: axis {axis} is out of range for rank {rank}");
         }
         return (int)normalized;
     }
@@ -107,7 +107,7 @@ internal static class ShapeHelpers
     {
         if (c.Opset < opset)
         {
-            throw new GradientException($"{c.Describe()}: the gradient needs {what}, which requires opset {opset} or newer (the graph imports opset {c.Opset})");
+            throw ImplicitRegException.Unsupported($"{c.Describe()}: the gradient needs {what}, which requires opset {opset} or newer (the graph imports opset {c.Opset})");
         }
     }
 }

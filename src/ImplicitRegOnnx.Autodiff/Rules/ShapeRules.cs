@@ -173,7 +173,7 @@ internal static class ShapeRules
             Value gradient;
             if (c.Opset < 11)
             {
-                var pads = c.Ints("pads") ?? throw new GradientException($"{c.Describe()}: the pads attribute is missing");
+                var pads = c.Ints("pads") ?? throw ImplicitRegException.BadInput($"{c.Describe()}: the pads attribute is missing");
                 gradient = c.B.Op("Pad", [c.Dy], Attribute.Ints("pads", pads.Select(p => -p)));
             }
             else

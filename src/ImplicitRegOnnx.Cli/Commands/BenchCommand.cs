@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Verification;
@@ -43,18 +42,18 @@ public static class BenchCommand
             var lossName = parsed.GetValue(loss)!;
             if (!Losses.TryParse(lossName, out var lossKind))
             {
-                throw CliException.Usage($"--loss {lossName}: use one of {string.Join(", ", Losses.Names)}");
+                throw ImplicitRegException.BadInput($"--loss {lossName}: use one of {string.Join(", ", Losses.Names)}");
             }
             var mode = GradientOptionSet.ParseMode(parsed.GetValue(penalty)!);
             var batchSize = parsed.GetValue(batch);
             var stepCount = parsed.GetValue(steps);
-            if (batchSize < 1 || stepCount < 1 || parsed.GetValue(microbatches) < 1 || batchSize % parsed.GetValue(microbatches) != 0)
+            if (batchSize < 1 || stepCount < 1)
             {
-                throw CliException.Usage("--batch, --steps and --microbatches must be at least 1, and --batch divisible by --microbatches");
+                throw ImplicitRegException.BadInput("--batch and --steps must be at least 1");
             }
             if (!Device.TryParse(parsed.GetValue(device)!, out var chosen))
             {
-                throw CliException.Usage($"--device {parsed.GetValue(device)}: use auto, cpu, cuda or cuda:N");
+                throw ImplicitRegException.BadInput($"--device {parsed.GetValue(device)}: use auto, cpu, cuda or cuda:N");
             }
             var options = new StepModelOptions
             {
@@ -64,6 +63,11 @@ public static class BenchCommand
                     Penalty = new PenaltyOptions { Mode = mode, Coefficient = mode == PenaltyMode.None ? 0 : 0.025, Microbatches = parsed.GetValue(microbatches) },
                 },
             };
+            options.Validate();
+            if (batchSize % options.Gradient.Penalty.Microbatches != 0)
+            {
+                throw ImplicitRegException.BadInput($"--batch {batchSize} is not divisible by --microbatches {options.Gradient.Penalty.Microbatches}");
+            }
             return Execute(context, parsed.GetRequiredValue(model), options, batchSize, stepCount, parsed.GetValue(threads), chosen, parsed.GetValue(json), parsed.GetValue(profile));
         }));
         return command;
@@ -73,15 +77,7 @@ public static class BenchCommand
     {
         var inference = ModelFiles.Load(modelPath, context);
         var watch = Stopwatch.StartNew();
-        StepModel step;
-        try
-        {
-            step = StepModelBuilder.Build(inference, options);
-        }
-        catch (Exception e) when (e is TrainingSetupException or GradientException)
-        {
-            throw CliException.Usage($"{modelPath}: {e.Message}", e);
-        }
+        var step = ErrorHandling.About(modelPath, () => StepModelBuilder.Build(inference, options));
         var buildSeconds = watch.Elapsed.TotalSeconds;
 
         var feeds = BatchFor(inference, step, options.Gradient.Loss, batch);
@@ -137,22 +133,15 @@ public static class BenchCommand
 
     private static StepSession OpenSession(StepModel step, Device device, int threads, string? profilePrefix, out string chosen)
     {
-        try
+        using var setup = Devices.Create(device, threads);
+        chosen = setup.Chosen;
+        if (profilePrefix is not null)
         {
-            using var setup = Devices.Create(device, threads);
-            chosen = setup.Chosen;
-            if (profilePrefix is not null)
-            {
-                // The prefix must be set first: enabling profiling hands the current prefix to ONNX Runtime.
-                setup.Options.ProfileOutputPathPrefix = profilePrefix;
-                setup.Options.EnableProfiling = true;
-            }
-            return new StepSession(step, setup.Options, setup.StateMemory);
+            // The prefix must be set first: enabling profiling hands the current prefix to ONNX Runtime.
+            setup.Options.ProfileOutputPathPrefix = profilePrefix;
+            setup.Options.EnableProfiling = true;
         }
-        catch (DeviceUnavailableException e)
-        {
-            throw CliException.Usage(e.Message, e);
-        }
+        return new StepSession(step, setup.Options, setup.StateMemory);
     }
 
     /// <summary>Random inputs of the model's shape (symbolic dims = the batch) and labels for the loss.</summary>

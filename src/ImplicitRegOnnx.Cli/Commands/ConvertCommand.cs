@@ -53,6 +53,13 @@ public static class ConvertCommand
 
     public static int Execute(CommandContext context, IReadOnlyList<string> inputs, string outDir, ConvertSettings settings, string? reportPath, bool json)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        // Bad option values are usage errors before any model is touched, not a failure of every model.
+        settings.Step.Validate();
+        if (settings.Gradcheck)
+        {
+            settings.Check.Validate();
+        }
         var jobs = Plan(inputs, outDir, reportPath);
         Directory.CreateDirectory(outDir);
         var results = new List<ConversionResult>();
@@ -88,15 +95,15 @@ public static class ConvertCommand
     {
         if (string.IsNullOrWhiteSpace(outDir))
         {
-            throw CliException.Usage("--out-dir is empty; give the folder to write the converted models to");
+            throw ImplicitRegException.BadInput("--out-dir is empty; give the folder to write the converted models to");
         }
         if (File.Exists(outDir))
         {
-            throw CliException.Usage($"--out-dir {outDir}: is a file; give a folder");
+            throw ImplicitRegException.BadInput($"--out-dir {outDir}: is a file; give a folder");
         }
         if (reportPath is not null && (string.IsNullOrWhiteSpace(reportPath) || Directory.Exists(reportPath)))
         {
-            throw CliException.Usage($"--report '{reportPath}': give the path of a .json file to write");
+            throw ImplicitRegException.BadInput($"--report '{reportPath}': give the path of a .json file to write");
         }
         var jobs = new List<(string, string)>();
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -104,22 +111,22 @@ public static class ConvertCommand
         {
             if (Directory.Exists(input))
             {
-                throw CliException.Usage($"{input}: is a directory; give the .onnx files inside it (e.g. {Path.Combine(input, "*.onnx")})");
+                throw ImplicitRegException.BadInput($"{input}: is a directory; give the .onnx files inside it (e.g. {Path.Combine(input, "*.onnx")})");
             }
             if (!File.Exists(input))
             {
-                throw CliException.Usage($"{input}: file not found; check the path");
+                throw ImplicitRegException.BadInput($"{input}: file not found; check the path");
             }
             var name = Path.GetFileNameWithoutExtension(input);
             if (names.TryGetValue(name, out var other))
             {
-                throw CliException.Usage($"{input} and {other} would both be written as {name}.train.onnx in {outDir}; convert them into different --out-dir folders");
+                throw ImplicitRegException.BadInput($"{input} and {other} would both be written as {name}.train.onnx in {outDir}; convert them into different --out-dir folders");
             }
             names[name] = input;
             if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(ModelConversion.OutputPath(outDir, name, ModelConversion.TrainSuffix)), StringComparison.Ordinal)
                 || string.Equals(Path.GetFullPath(input), Path.GetFullPath(ModelConversion.OutputPath(outDir, name, ModelConversion.EvalSuffix)), StringComparison.Ordinal))
             {
-                throw CliException.Usage($"{input}: converting it into {outDir} would overwrite it; choose another --out-dir");
+                throw ImplicitRegException.BadInput($"{input}: converting it into {outDir} would overwrite it; choose another --out-dir");
             }
             jobs.Add((input, name));
         }
@@ -134,7 +141,7 @@ public static class ConvertCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImplicitRegException)
         {
-            throw CliException.Usage($"--report {path}: cannot write the report ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
+            throw ImplicitRegException.BadInput($"--report {path}: cannot write the report ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
         }
     }
 }

@@ -29,45 +29,27 @@ public static class EvalCommand
             var dataPath = parsed.GetValue(data);
             if (modelPath is not null && dataPath is null)
             {
-                throw CliException.Usage("--data is required with a MODEL");
+                throw ImplicitRegException.BadInput("--data is required with a MODEL");
             }
             var inference = modelPath is null ? ModelFiles.LoadDefault() : ModelFiles.Load(modelPath, context);
             Dataset dataset;
-            try
+            if (dataPath is null)
             {
-                if (dataPath is null)
-                {
-                    using var stream = typeof(EvalCommand).Assembly.GetManifestResourceStream("ImplicitRegOnnx.Cli.Digits.csv.gz")!;
-                    dataset = DigitsData.Load(stream, "embedded digits data").Test;
-                }
-                else
-                {
-                    dataset = DataLoader.Load(dataPath, new DataLoadOptions { LabelColumn = parsed.GetValue(labelColumn) });
-                    dataset = Normalization.Parse(parsed.GetValue(normalize)!, dataset).Apply(dataset);
-                }
+                using var stream = typeof(EvalCommand).Assembly.GetManifestResourceStream("ImplicitRegOnnx.Cli.Digits.csv.gz")!;
+                dataset = DigitsData.Load(stream, "embedded digits data").Test;
             }
-            catch (OnnxFormatException e)
+            else
             {
-                throw CliException.Usage(e.Message, e);
-            }
-            catch (ArgumentException e)
-            {
-                throw CliException.Usage($"--normalize: {e.Message}", e);
+                dataset = DataLoader.Load(dataPath, new DataLoadOptions { LabelColumn = parsed.GetValue(labelColumn) });
+                dataset = Normalization.Parse(parsed.GetValue(normalize)!, dataset).Apply(dataset);
             }
             var lossName = parsed.GetValue(loss) ?? (dataset.HasClassLabels ? "cross-entropy" : "mse");
             if (!Losses.TryParse(lossName, out var kind))
             {
-                throw CliException.Usage($"--loss {lossName}: use one of {string.Join(", ", Losses.Names)}");
+                throw ImplicitRegException.BadInput($"--loss {lossName}: use one of {string.Join(", ", Losses.Names)}");
             }
-            Evaluation result;
-            try
-            {
-                result = ModelEvaluation.Run(inference, dataset, new GradientModelOptions { Loss = kind, Penalty = new PenaltyOptions { Mode = PenaltyMode.None } });
-            }
-            catch (TrainingSetupException e)
-            {
-                throw CliException.Usage($"{modelPath ?? ModelFiles.DefaultModelName}: {e.Message}", e);
-            }
+            var result = ErrorHandling.About(modelPath ?? ModelFiles.DefaultModelName, () =>
+                ModelEvaluation.Run(inference, dataset, new GradientModelOptions { Loss = kind, Penalty = new PenaltyOptions { Mode = PenaltyMode.None } }));
             var line = string.Create(CultureInfo.InvariantCulture, $"{result.Examples} examples  loss {result.Loss:0.0000}");
             if (result.Accuracy is { } a)
             {

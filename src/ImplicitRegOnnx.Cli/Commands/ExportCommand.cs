@@ -29,18 +29,11 @@ public static class ExportCommand
     {
         OutputPaths.Check(modelPath, outputPath);
         var source = ModelFiles.Load(modelPath, context);
-        var weights = ModelFiles.ReadNpz(weightsPath, "weights");
-        Model exported;
-        try
-        {
-            exported = ModelExport.IsStepModel(source)
-                ? ModelExport.FromStepModel(source, weights, weightsPath)
-                : ModelExport.WithWeights(source, weights, weightsPath);
-        }
-        catch (TrainingSetupException e)
-        {
-            throw CliException.Usage(e.Message, e);
-        }
+        var weights = ModelFiles.ReadNpz(weightsPath);
+        // The export's errors name the weights file.
+        var exported = ModelExport.IsStepModel(source)
+            ? ModelExport.FromStepModel(source, weights, weightsPath)
+            : ModelExport.WithWeights(source, weights, weightsPath);
         OutputPaths.Save(exported, outputPath);
         context.Out.WriteLine($"wrote {outputPath}");
         return ExitCodes.Ok;

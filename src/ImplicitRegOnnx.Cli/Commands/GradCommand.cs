@@ -1,11 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.Numpy;
 using ImplicitRegOnnx.Runtime;
-using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -35,7 +33,7 @@ public static class GradCommand
             var (options, _) = gradientOptions.Parse(parsed);
             if (!Device.TryParse(parsed.GetValue(device)!, out var chosen))
             {
-                throw CliException.Usage($"--device {parsed.GetValue(device)}: use cpu, auto, cuda or cuda:N");
+                throw ImplicitRegException.BadInput($"--device {parsed.GetValue(device)}: use cpu, auto, cuda or cuda:N");
             }
             return Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(data), parsed.GetRequiredValue(result), options, chosen);
         }));
@@ -45,38 +43,19 @@ public static class GradCommand
     public static int Execute(CommandContext context, string modelPath, string dataPath, string resultPath, GradientModelOptions options, Device? device = null)
     {
         var inference = ModelFiles.Load(modelPath, context);
-        var batch = ModelFiles.ReadNpz(dataPath, "batch");
+        var batch = ModelFiles.ReadNpz(dataPath);
         var watch = Stopwatch.StartNew();
-        GradientModel gradient;
-        try
-        {
-            gradient = GradientModelBuilder.Build(inference, options);
-        }
-        catch (MissingGradientRuleException e)
-        {
-            throw CliException.Usage($"{modelPath}: {e.Message}", e);
-        }
-        catch (Exception e) when (e is TrainingSetupException or GradientException)
-        {
-            throw CliException.Usage($"{modelPath}: {e.Message}", e);
-        }
+        var gradient = ErrorHandling.About(modelPath, () => GradientModelBuilder.Build(inference, options));
         var buildSeconds = watch.Elapsed.TotalSeconds;
         IReadOnlyDictionary<string, Tensor> outputs;
         try
         {
             outputs = GradientEvaluator.Evaluate(gradient, batch, options.Penalty.Microbatches, dataPath, device);
         }
-        catch (TrainingSetupException e)
+        catch (ImplicitRegException e) when (e.Kind == ErrorKind.Failed)
         {
-            throw CliException.Usage(e.Message, e);
-        }
-        catch (ModelRunException e)
-        {
-            throw CliException.Failed($"{modelPath}: {e.Message}", e);
-        }
-        catch (DeviceUnavailableException e)
-        {
-            throw CliException.Usage(e.Message, e);
+            // ONNX Runtime refused the gradient graph of the model; errors of the batch name the batch file already.
+            throw e.Within(modelPath);
         }
         var results = new List<KeyValuePair<string, Tensor>>();
         foreach (var (name, tensor) in outputs)
@@ -88,7 +67,7 @@ public static class GradCommand
         var scalars = results.Where(r => r.Value.Dims.Length == 0).ToDictionary(r => r.Key, r => r.Value.ToDoubles()[0]);
         if (scalars.Values.Any(v => !double.IsFinite(v)))
         {
-            throw CliException.Failed($"{modelPath}: the loss or penalty is not finite (loss {scalars["loss"]}, penalty {scalars["penalty"]}); check the batch values and the coefficient");
+            throw ImplicitRegException.Failed($"{modelPath}: the loss or penalty is not finite (loss {scalars["loss"]}, penalty {scalars["penalty"]}); check the batch values and the coefficient");
         }
         try
         {
@@ -96,7 +75,7 @@ public static class GradCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw CliException.Usage($"{resultPath}: cannot write the result ({ErrorHandling.OneLine(e.Message)})", e);
+            throw ImplicitRegException.BadInput($"{resultPath}: cannot write the result ({ErrorHandling.OneLine(e.Message)})", e);
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"loss {scalars["loss"]:g8}  penalty {scalars["penalty"]:g8}  objective {scalars["objective"]:g8}  ({gradient.Parameters.Count} parameters, {(options.Penalty.Mode == PenaltyMode.None ? "no" : options.Penalty.Mode.Name())} penalty, n = {options.Penalty.Microbatches}, graph built in {buildSeconds:0.00} s)"));

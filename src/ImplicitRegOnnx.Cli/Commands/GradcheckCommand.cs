@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.Passes;
 using ImplicitRegOnnx.Runtime.Verification;
@@ -44,27 +43,19 @@ public static class GradcheckCommand
 
     public static int Execute(CommandContext context, string modelPath, GradientCheckOptions options, bool promoteConstants, bool json)
     {
+        options.Validate();
         var inference = ModelFiles.Load(modelPath, context);
-        if (promoteConstants)
+        var result = ErrorHandling.About(modelPath, () =>
         {
-            ConstantPromotion.Promote(inference);
-        }
-        TopologicalSort.Sort(inference.Graph);
-        ModelPreparation.InitializerInputsAsWeights(inference);
-        ModelPreparation.FixSymbolicDims(inference, options.Dims);
-        GradientCheckResult result;
-        try
-        {
-            result = GradientCheck.Run(inference, GradcheckOptionSet.WithDefaultOutput(options, inference));
-        }
-        catch (Exception e) when (e is TrainingSetupException or GradientException or FeedException)
-        {
-            throw CliException.Usage($"{modelPath}: {e.Message}", e);
-        }
-        catch (ModelRunException e)
-        {
-            throw CliException.Failed($"{modelPath}: {e.Message}", e);
-        }
+            if (promoteConstants)
+            {
+                ConstantPromotion.Promote(inference);
+            }
+            TopologicalSort.Sort(inference.Graph);
+            ModelPreparation.InitializerInputsAsWeights(inference);
+            ModelPreparation.FixSymbolicDims(inference, options.Dims);
+            return GradientCheck.Run(inference, GradcheckOptionSet.WithDefaultOutput(options, inference));
+        });
         context.Out.Write(json ? ToJson(modelPath, result) : ToText(modelPath, options, result));
         return result.Passed ? ExitCodes.Ok : ExitCodes.Failed;
     }

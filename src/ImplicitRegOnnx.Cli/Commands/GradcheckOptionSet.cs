@@ -30,20 +30,8 @@ public sealed class GradcheckOptionSet
     public GradientCheckOptions Parse(ParseResult parsed, GradientModelOptions gradient)
     {
         ArgumentNullException.ThrowIfNull(parsed);
+        // The values are checked by the library (GradientCheckOptions.Validate), which names them; FlagNames shows the options.
         var batch = parsed.GetValue(_batch) ?? Math.Max(2, gradient.Penalty.Microbatches);
-        if (batch < 1)
-        {
-            throw CliException.Usage($"--batch must be at least 1, not {batch}");
-        }
-        if (batch % gradient.Penalty.Microbatches != 0)
-        {
-            throw CliException.Usage($"--batch {batch} is not divisible by --microbatches {gradient.Penalty.Microbatches}");
-        }
-        var directions = parsed.GetValue(_directions);
-        if (directions < 1)
-        {
-            throw CliException.Usage($"--directions must be at least 1, not {directions}");
-        }
         var feeds = OptimizeCommand.ParseDims(parsed.GetValue(_dims) ?? [], [], parsed.GetValue(_seed));
         return new GradientCheckOptions
         {
@@ -52,7 +40,7 @@ public sealed class GradcheckOptionSet
             Seed = feeds.Seed,
             Dims = feeds.Dims,
             DefaultDim = feeds.DefaultDim,
-            Directions = directions,
+            Directions = parsed.GetValue(_directions),
         };
     }
 

@@ -58,7 +58,7 @@ public sealed class GradientOptionSet
         var lossKind = LossKind.CrossEntropy;
         if (lossOutput is not null && lossName is not null)
         {
-            throw CliException.Usage("--loss and --loss-output contradict each other: the model either gets a loss attached or has its own");
+            throw ImplicitRegException.BadInput("--loss and --loss-output contradict each other: the model either gets a loss attached or has its own");
         }
         if (lossOutput is null)
         {
@@ -68,23 +68,14 @@ public sealed class GradientOptionSet
             }
             else if (lossName is null)
             {
-                throw CliException.Usage($"--loss is required: one of {string.Join(", ", Losses.Names)}" + (_lossOutput is null ? "" : " (or --loss-output NAME)"));
+                throw ImplicitRegException.BadInput($"--loss is required: one of {string.Join(", ", Losses.Names)}" + (_lossOutput is null ? "" : " (or --loss-output NAME)"));
             }
             if (lossName is not null && !Losses.TryParse(lossName, out lossKind))
             {
-                throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
+                throw ImplicitRegException.BadInput($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
             }
         }
-        var microbatches = parsed.GetValue(_microbatches);
-        if (microbatches < 1)
-        {
-            throw CliException.Usage($"--microbatches must be at least 1, not {microbatches}");
-        }
-        var fdStep = parsed.GetValue(_fdStep);
-        if (!double.IsFinite(fdStep) || fdStep <= 0)
-        {
-            throw CliException.Usage($"--fd-step must be a positive number, not {fdStep}");
-        }
+        // The values are checked by the library (GradientModelOptions.Validate), which names them; FlagNames shows the options.
         var options = new GradientModelOptions
         {
             Loss = lossKind,
@@ -92,20 +83,20 @@ public sealed class GradientOptionSet
             Output = parsed.GetValue(_output),
             Trainable = parsed.GetValue(_trainable),
             Freeze = parsed.GetValue(_freeze),
-            Penalty = new PenaltyOptions { Mode = mode, Coefficient = c, Microbatches = microbatches, FiniteDifferenceStep = fdStep },
+            Penalty = new PenaltyOptions { Mode = mode, Coefficient = c, Microbatches = parsed.GetValue(_microbatches), FiniteDifferenceStep = parsed.GetValue(_fdStep) },
         };
         return (options, lambda);
     }
 
     /// <summary>--penalty's value, or a usage error.</summary>
     public static PenaltyMode ParseMode(string name) =>
-        PenaltyModes.TryParse(name, out var mode) ? mode : throw CliException.Usage($"--penalty {name}: expected exact, finite-difference or none");
+        PenaltyModes.TryParse(name, out var mode) ? mode : throw ImplicitRegException.BadInput($"--penalty {name}: expected exact, finite-difference or none");
 
     private static double Coefficient(double? coefficient, double? lambda, PenaltyMode mode)
     {
         if (coefficient is not null && lambda is not null)
         {
-            throw CliException.Usage("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
+            throw ImplicitRegException.BadInput("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
         }
         var c = coefficient ?? (lambda is { } l ? PenaltyOptions.CoefficientFromLambda(l) : (double?)null);
         if (c is null)
@@ -114,11 +105,7 @@ public sealed class GradientOptionSet
             {
                 return 0;
             }
-            throw CliException.Usage("the penalty needs a scale: give --coefficient c or --lambda λ (c = λ/4), or --penalty none");
-        }
-        if (!double.IsFinite(c.Value) || c < 0)
-        {
-            throw CliException.Usage($"{(coefficient is null ? "--lambda" : "--coefficient")} must be a non-negative number");
+            throw ImplicitRegException.BadInput("the penalty needs a scale: give --coefficient c or --lambda λ (c = λ/4), or --penalty none");
         }
         return c.Value;
     }

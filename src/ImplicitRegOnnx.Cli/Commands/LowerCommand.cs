@@ -40,32 +40,23 @@ public static class LowerCommand
             OutputPaths.Check(modelPath, stepPath);
             if (string.Equals(Path.GetFullPath(stepPath), Path.GetFullPath(outputPath), StringComparison.Ordinal))
             {
-                throw CliException.Usage($"{stepPath}: --training-step and -o name the same file; give two paths");
+                throw ImplicitRegException.BadInput($"{stepPath}: --training-step and -o name the same file; give two paths");
             }
         }
         var model = ModelFiles.Load(modelPath, context);
         var infos = TrainingInfos.Count(model);
         if (stepPath is not null && (infos == 0 || infoIndex < 0 || infoIndex >= infos))
         {
-            throw CliException.Usage(infos == 0
+            throw ImplicitRegException.BadInput(infos == 0
                 ? $"{modelPath}: carries no training_info; --training-step needs one"
                 : $"--training-info {infoIndex}: {modelPath} carries {infos} training_info entries (0 to {infos - 1})");
         }
-        TrainingStep? training = null;
-        LoweringReport report;
-        try
+        var (training, report) = ErrorHandling.About(modelPath, () =>
         {
-            if (stepPath is not null)
-            {
-                training = TrainingStepModel.Build(model, infoIndex);
-            }
+            var step = stepPath is null ? null : TrainingStepModel.Build(model, infoIndex);
             TrainingInfos.Remove(model);
-            report = TrainingOpLowering.Lower(model);
-        }
-        catch (Exception e) when (e is LoweringException or OnnxFormatException)
-        {
-            throw CliException.Usage($"{modelPath}: {e.Message}", e);
-        }
+            return (step, TrainingOpLowering.Lower(model));
+        });
         OutputPaths.Save(model, outputPath);
         if (training is not null)
         {

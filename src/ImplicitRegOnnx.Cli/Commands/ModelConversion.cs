@@ -34,9 +34,9 @@ public static class ModelConversion
         {
             model = ModelFiles.Load(input, context);
         }
-        catch (CliException e)
+        catch (ImplicitRegException e)
         {
-            return Result(ConversionStatus.Failed, e.Message);
+            return Result(ConversionStatus.Failed, Shown(context, e));
         }
         try
         {
@@ -83,13 +83,16 @@ public static class ModelConversion
         }
         catch (MissingGradientRuleException e)
         {
-            var ops = e.Missing.Select(m => m.Domain.Length > 0 ? $"{m.Domain}.{m.OpType}" : m.OpType).Distinct().Order(StringComparer.Ordinal).ToList();
-            return Result(ConversionStatus.Unsupported, e.Message, ops);
+            return Result(ConversionStatus.Unsupported, Shown(context, e), e.OpTypes);
         }
-        catch (Exception e) when (e is TrainingSetupException or GradientException or OnnxFormatException or FeedException or ModelRunException
-            or IOException or UnauthorizedAccessException or ImplicitRegException)
+        catch (ImplicitRegException e)
         {
-            return Result(ConversionStatus.Failed, ErrorHandling.OneLine(e.Message) + Hint(e));
+            return Result(ConversionStatus.Failed, Shown(context, e));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Writing the outputs into --out-dir failed.
+            return Result(ConversionStatus.Failed, ErrorHandling.OneLine(e.Message));
         }
 #pragma warning disable CA1031 // One model's unexpected failure must not stop the report on the others.
         catch (Exception e)
@@ -113,9 +116,6 @@ public static class ModelConversion
     private static bool HasExternalData(Model model) =>
         model.Graph.SelfAndSubgraphs().Any(g => g.Initializers.Any(v => v.Initializer?.External is not null));
 
-    private static string Hint(Exception e) =>
-        e is FeedException || e.Message.Contains("needs static spatial sizes", StringComparison.Ordinal)
-            ? " (give the model's symbolic input dimensions sizes with --dim NAME=SIZE; see implicitreg inspect)"
-        : e.Message.Contains("weights stored in Constant nodes", StringComparison.Ordinal) ? " (try --promote-constants)"
-        : "";
+    /// <summary>An error as the report shows it: one line, with this command's option names.</summary>
+    private static string Shown(CommandContext context, ImplicitRegException e) => ErrorHandling.OneLine(FlagNames.Apply(e.Message, context.Command));
 }

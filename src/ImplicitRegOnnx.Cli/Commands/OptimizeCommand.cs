@@ -58,7 +58,7 @@ public static class OptimizeCommand
         {
             if (parsed.GetValue(verify) && parsed.GetValue(noVerify))
             {
-                throw CliException.Usage("--verify and --no-verify contradict each other; give one of them");
+                throw ImplicitRegException.BadInput("--verify and --no-verify contradict each other; give one of them");
             }
             bool? verifyChoice = parsed.GetValue(verify) ? true : parsed.GetValue(noVerify) ? false : null;
             var settings = new Settings(
@@ -80,7 +80,7 @@ public static class OptimizeCommand
     {
         if (relative < 0 || absolute < 0 || relative is double.NaN || absolute is double.NaN)
         {
-            throw CliException.Usage("--rtol and --atol must be non-negative numbers, e.g. --rtol 1e-4");
+            throw ImplicitRegException.BadInput("--rtol and --atol must be non-negative numbers, e.g. --rtol 1e-4");
         }
         if (relative is null && absolute is null)
         {
@@ -98,7 +98,7 @@ public static class OptimizeCommand
             var eq = spec.LastIndexOf('=');
             if (eq <= 0 || !double.TryParse(spec.AsSpan(eq + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
             {
-                throw CliException.Usage($"--value '{spec}': expected INPUT=NUMBER, e.g. --value sr=16000");
+                throw ImplicitRegException.BadInput($"--value '{spec}': expected INPUT=NUMBER, e.g. --value sr=16000");
             }
             values[spec[..eq]] = value;
         }
@@ -115,7 +115,7 @@ public static class OptimizeCommand
             var parsedSizes = sizes.Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1).ToArray();
             if (eq <= 0 || (sizes.Length == 1 && sizes[0].Length == 0 ? false : parsedSizes.Any(v => v < 0)))
             {
-                throw CliException.Usage($"--shape '{spec}': expected INPUT=D0,D1,... with non-negative integer sizes, e.g. --shape input=1,512");
+                throw ImplicitRegException.BadInput($"--shape '{spec}': expected INPUT=D0,D1,... with non-negative integer sizes, e.g. --shape input=1,512");
             }
             shapes[spec[..eq]] = sizes.Length == 1 && sizes[0].Length == 0 ? [] : parsedSizes;
         }
@@ -126,7 +126,7 @@ public static class OptimizeCommand
             var eq = spec.LastIndexOf('=');
             if (eq <= 0 || !long.TryParse(spec.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var size))
             {
-                throw CliException.Usage($"--dim '{spec}': expected NAME=SIZE with a non-negative integer SIZE, e.g. --dim batch=4");
+                throw ImplicitRegException.BadInput($"--dim '{spec}': expected NAME=SIZE with a non-negative integer SIZE, e.g. --dim batch=4");
             }
             var name = spec[..eq];
             if (name == "*")
@@ -148,8 +148,6 @@ public static class OptimizeCommand
         CheckOutputPath(input, output);
         var model = ModelFiles.Load(input, context);
         var tolerance = settings.Tolerance ?? Tolerance.ForModel(model);
-        CheckInputNames(input, model, settings.Feeds.Shapes.Keys.Select(n => ("--shape", n)).Concat(settings.Feeds.Values.Keys.Select(n => ("--value", n))));
-        CheckShapeRanks(input, model, settings.Feeds.Shapes);
 
         // Feeds come from the original's declared inputs, before any pass touches the model.
         IReadOnlyList<Tensor>? feeds = null;
@@ -160,21 +158,19 @@ public static class OptimizeCommand
             {
                 feeds = RandomFeeds.Create(model, settings.Feeds);
             }
-            catch (FeedException e)
+            catch (ImplicitRegException e) when (e.Parameter is not null)
             {
+                // --shape or --value names an input the model lacks, or gives a wrong rank: a usage error.
+                throw e.Within(input);
+            }
+            catch (ImplicitRegException e)
+            {
+                // An input cannot be filled with random data (unknown rank, unsupported type): no check.
                 cannotVerify = e.Message;
             }
         }
 
-        OptimizeReport summary;
-        try
-        {
-            summary = ModelOptimizer.Optimize(model);
-        }
-        catch (OnnxFormatException e)
-        {
-            throw CliException.Usage($"{input}: {e.Message}", e);
-        }
+        var summary = ErrorHandling.About(input, () => ModelOptimizer.Optimize(model));
         Save(model, output);
 
         var verification = new Verification("skipped", 0, [], settings.Verify == false ? "--no-verify" : null);
@@ -187,8 +183,9 @@ public static class OptimizeCommand
                     var result = EquivalenceCheck.Run(feeds, input, output, tolerance);
                     verification = new Verification(result.Equivalent ? "passed" : "failed", result.OutputsCompared, result.Differences, null);
                 }
-                catch (ModelRunException e)
+                catch (ImplicitRegException e) when (e.Kind == ErrorKind.Failed)
                 {
+                    // ONNX Runtime cannot run the original model: nothing to compare against.
                     cannotVerify = e.Message;
                 }
             }
@@ -204,7 +201,7 @@ public static class OptimizeCommand
 
         if (verification.Status == "failed")
         {
-            throw CliException.Failed(
+            throw ImplicitRegException.Failed(
                 $"{output}: the optimized model's outputs differ from {input}'s: {verification.Differences[0]}"
                 + (verification.Differences.Count > 1 ? $" (and {verification.Differences.Count - 1} more)" : "")
                 + (settings.Tolerance is null && tolerance != new Tolerance()
@@ -215,50 +212,27 @@ public static class OptimizeCommand
         {
             if (settings.Verify == true)
             {
-                throw CliException.Failed($"{input}: cannot verify the optimized model: {cannotVerify}; rerun with --no-verify to skip the check");
+                throw ImplicitRegException.Failed($"{input}: cannot verify the optimized model: {cannotVerify}; rerun with --no-verify to skip the check");
             }
             context.Warn($"{input}: not verified: {cannotVerify}");
         }
         return ExitCodes.Ok;
     }
 
-    private static void CheckInputNames(string path, Model model, IEnumerable<(string Option, string Name)> given)
-    {
-        var inputs = model.Graph.RequiredInputs.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var (option, name) in given)
-        {
-            if (!inputs.Contains(name))
-            {
-                throw CliException.Usage($"{option} {name}: {path} has no input named '{name}'; its inputs are {string.Join(", ", inputs.Order(StringComparer.Ordinal))}");
-            }
-        }
-    }
-
-    private static void CheckShapeRanks(string path, Model model, IReadOnlyDictionary<string, long[]> shapes)
-    {
-        foreach (var input in model.Graph.RequiredInputs)
-        {
-            if (shapes.TryGetValue(input.Name, out var given) && input.Shape is { } declared && declared.Rank != given.Length)
-            {
-                throw CliException.Usage($"--shape {input.Name}: {path} declares input '{input.Name}' with rank {declared.Rank} {declared}, but {given.Length} sizes were given");
-            }
-        }
-    }
-
     private static void CheckOutputPath(string input, string output)
     {
         if (string.IsNullOrWhiteSpace(output))
         {
-            throw CliException.Usage("-o: the output path is empty; give the path of the .onnx file to write");
+            throw ImplicitRegException.BadInput("-o: the output path is empty; give the path of the .onnx file to write");
         }
         var fullOutput = Path.GetFullPath(output);
         if (string.Equals(Path.GetFullPath(input), fullOutput, StringComparison.Ordinal))
         {
-            throw CliException.Usage($"{output}: the output is the input model; write to another path (the original is needed to verify the result)");
+            throw ImplicitRegException.BadInput($"{output}: the output is the input model; write to another path (the original is needed to verify the result)");
         }
         if (Directory.Exists(fullOutput))
         {
-            throw CliException.Usage($"{output}: is a directory; give a file path such as {Path.Combine(output, "model.opt.onnx")}");
+            throw ImplicitRegException.BadInput($"{output}: is a directory; give a file path such as {Path.Combine(output, "model.opt.onnx")}");
         }
     }
 
@@ -270,7 +244,7 @@ public static class OptimizeCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw CliException.Usage($"{output}: cannot write the optimized model ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
+            throw ImplicitRegException.BadInput($"{output}: cannot write the optimized model ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
         }
     }
 

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Training;
 
@@ -60,20 +59,8 @@ public static class RewriteCommand
         }
         var inference = ModelFiles.Load(modelPath, context);
         var watch = Stopwatch.StartNew();
-        StepModel step;
-        Model? eval = null;
-        try
-        {
-            step = StepModelBuilder.Build(inference, options);
-            if (evalPath is not null)
-            {
-                eval = EvalModelBuilder.Build(inference, options.Gradient);
-            }
-        }
-        catch (Exception e) when (e is TrainingSetupException or GradientException)
-        {
-            throw CliException.Usage($"{modelPath}: {e.Message}", e);
-        }
+        var (step, eval) = ErrorHandling.About(modelPath, () =>
+            (StepModelBuilder.Build(inference, options), evalPath is null ? null : EvalModelBuilder.Build(inference, options.Gradient)));
         var seconds = watch.Elapsed.TotalSeconds;
         OutputPaths.Save(step.Model, outputPath);
         OutputPaths.Save(ModelExport.InitialStateModel(step), initPath);
@@ -140,21 +127,21 @@ public static class OutputPaths
     {
         if (string.IsNullOrWhiteSpace(output))
         {
-            throw CliException.Usage("an output path is empty; give the path of the .onnx file to write");
+            throw ImplicitRegException.BadInput("an output path is empty; give the path of the .onnx file to write");
         }
         var full = Path.GetFullPath(output);
         if (string.Equals(Path.GetFullPath(input), full, StringComparison.Ordinal))
         {
-            throw CliException.Usage($"{output}: is the input model; write to another path");
+            throw ImplicitRegException.BadInput($"{output}: is the input model; write to another path");
         }
         if (Directory.Exists(full))
         {
-            throw CliException.Usage($"{output}: is a directory; give a file path inside it");
+            throw ImplicitRegException.BadInput($"{output}: is a directory; give a file path inside it");
         }
         var folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
         {
-            throw CliException.Usage($"{output}: the folder {folder} does not exist; create it first");
+            throw ImplicitRegException.BadInput($"{output}: the folder {folder} does not exist; create it first");
         }
     }
 
@@ -166,7 +153,7 @@ public static class OutputPaths
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            throw CliException.Usage($"{output}: cannot write the model ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
+            throw ImplicitRegException.BadInput($"{output}: cannot write the model ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
         }
     }
 }

@@ -34,11 +34,11 @@ public sealed class StepOptionSet
         var optimizerName = parsed.GetValue(_optimizer)!;
         if (!OptimizerOptions.TryParse(optimizerName, out var kind))
         {
-            throw CliException.Usage($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
+            throw ImplicitRegException.BadInput($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
         }
         if (parsed.GetValue(_momentum) is not null && kind != OptimizerKind.Momentum)
         {
-            throw CliException.Usage("--momentum needs --optimizer momentum");
+            throw ImplicitRegException.BadInput("--momentum needs --optimizer momentum");
         }
         return new StepModelOptions
         {

@@ -63,11 +63,11 @@ public static class SweepCommand
             {
                 if (!SweepPresets.Names.Contains(presetName))
                 {
-                    throw CliException.Usage($"--preset {presetName}: use one of {string.Join(", ", SweepPresets.Names)}");
+                    throw ImplicitRegException.BadInput($"--preset {presetName}: use one of {string.Join(", ", SweepPresets.Names)}");
                 }
                 if (given.FirstOrDefault(p => p.Key != SweepAggregation.SeedOption) is { Key: { } fixedByPreset })
                 {
-                    throw CliException.Usage($"--{fixedByPreset}: a preset fixes the training options (only --seed may be given with --preset)");
+                    throw ImplicitRegException.BadInput($"--{fixedByPreset}: a preset fixes the training options (only --seed may be given with --preset)");
                 }
                 setup = SweepPresets.Setup(presetName);
                 var seeds = given.FirstOrDefault(p => p.Key == SweepAggregation.SeedOption).Value;
@@ -77,11 +77,11 @@ public static class SweepCommand
             {
                 if (parsed.GetValue(only) is not null)
                 {
-                    throw CliException.Usage("--experiments selects experiments of a --preset; give --preset too");
+                    throw ImplicitRegException.BadInput("--experiments selects experiments of a --preset; give --preset too");
                 }
                 if (parsed.GetValue(testData) is null)
                 {
-                    throw CliException.Usage("--test-data is required (test accuracy is what a sweep compares), or use --preset");
+                    throw ImplicitRegException.BadInput("--test-data is required (test accuracy is what a sweep compares), or use --preset");
                 }
                 experiments = [PlainExperiment(given, parsed.GetValue(zip) ?? [], parsed.GetValue(plotX))];
             }
@@ -89,12 +89,12 @@ public static class SweepCommand
             var threads = parsed.GetValue(threadsPerRun);
             if (threads < 1)
             {
-                throw CliException.Usage("--threads-per-run must be at least 1");
+                throw ImplicitRegException.BadInput("--threads-per-run must be at least 1");
             }
             var runsAtOnce = parsed.GetValue(parallel) ?? Math.Max(1, Environment.ProcessorCount / threads);
             if (runsAtOnce < 1)
             {
-                throw CliException.Usage("--parallel must be at least 1");
+                throw ImplicitRegException.BadInput("--parallel must be at least 1");
             }
 
             // Every point is checked before anything runs, so a bad value fails at once, naming its option.
@@ -104,9 +104,9 @@ public static class SweepCommand
             var parsedPoints = points.ToDictionary(p => p.Key, p => ParsePoint(pointCommand, training, p), StringComparer.Ordinal);
 
             var modelPath = parsed.GetValue(model) ?? setup?.Model
-                ?? throw CliException.Usage("MODEL is required without --preset");
+                ?? throw ImplicitRegException.BadInput("MODEL is required without --preset");
             var dataPath = parsed.GetValue(data) ?? setup?.Data
-                ?? throw CliException.Usage("--data is required without --preset");
+                ?? throw ImplicitRegException.BadInput("--data is required without --preset");
             var testPath = parsed.GetValue(testData) ?? setup!.TestData;
             foreach (var (path, what) in new[] { (dataPath, "--data"), (testPath, "--test-data") })
             {
@@ -115,7 +115,7 @@ public static class SweepCommand
                     var hint = path.StartsWith(SweepPresets.FashionMnist, StringComparison.Ordinal)
                         ? "; install Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist) or give " + what
                         : "";
-                    throw CliException.Usage($"{path}: no such file ({what}){hint}");
+                    throw ImplicitRegException.BadInput($"{path}: no such file ({what}){hint}");
                 }
             }
             var inference = ModelFiles.Load(modelPath, context);
@@ -125,7 +125,7 @@ public static class SweepCommand
             var testCount = parsed.GetValue(testSize) ?? setup?.TestSize;
             if (trainCount is < 1 || testCount is < 1)
             {
-                throw CliException.Usage("--train-size and --test-size must be at least 1");
+                throw ImplicitRegException.BadInput("--train-size and --test-size must be at least 1");
             }
             train = trainCount is { } n ? train.Take(n) : train;
             var optionsByKey = parsedPoints.ToDictionary(p => p.Key, p => TrainOptionSet.WithLoss(p.Value.Options, p.Value.LossName, train.HasClassLabels), StringComparer.Ordinal);
@@ -172,9 +172,9 @@ public static class SweepCommand
             {
                 return ExperimentRun.Execute(point, inference, train, test, options);
             }
-            catch (Exception e) when (e is Training.TrainingSetupException or Autodiff.GradientException)
+            catch (ImplicitRegException e)
             {
-                throw CliException.Usage($"run {point.Key}: {e.Message}", e);
+                throw e.Within($"run {point.Key}");
             }
         }, (point, result, outcome) =>
         {
@@ -227,9 +227,9 @@ public static class SweepCommand
         {
             return SweepGrid.SplitList(value);
         }
-        catch (ArgumentException e)
+        catch (ImplicitRegException e)
         {
-            throw CliException.Usage($"--{name}: {e.Message}", e);
+            throw e.Within("--" + name);
         }
     }
 
@@ -240,9 +240,14 @@ public static class SweepCommand
         var parsed = pointCommand.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            throw CliException.Usage($"{parsed.Errors[0].Message.TrimEnd('.')} (sweep point {point.Key})");
+            throw ImplicitRegException.BadInput($"{parsed.Errors[0].Message.TrimEnd('.')} (sweep point {point.Key})");
         }
-        return training.Parse(parsed);
+        return ErrorHandling.About($"sweep point {point.Key}", () =>
+        {
+            var result = training.Parse(parsed);
+            result.Options.Validate();
+            return result;
+        });
     }
 
     private static SweepExperiment PlainExperiment(List<KeyValuePair<string, IReadOnlyList<string>>> given, string[] zip, string? plotX)
@@ -252,16 +257,16 @@ public static class SweepCommand
         {
             axes = SweepGrid.Axes(given, [.. zip.Select(z => SplitList("zip", z).Select(n => n.TrimStart('-')).ToList())]);
         }
-        catch (ArgumentException e)
+        catch (ImplicitRegException e)
         {
-            throw CliException.Usage($"--zip: {e.Message}", e);
+            throw e.Within("--zip");
         }
         var points = SweepGrid.Expand(axes);
         var listed = given.Where(p => p.Value.Count > 1).Select(p => p.Key).ToList();
         var x = plotX?.TrimStart('-') ?? (listed.Contains("lr") ? "lr" : listed.FirstOrDefault(n => n != SweepAggregation.SeedOption) ?? "lr");
         if (plotX is not null && !given.Any(p => p.Key == x))
         {
-            throw CliException.Usage($"--plot-x {plotX}: not one of the given options ({string.Join(", ", given.Select(p => "--" + p.Key))})");
+            throw ImplicitRegException.BadInput($"--plot-x {plotX}: not one of the given options ({string.Join(", ", given.Select(p => "--" + p.Key))})");
         }
         // One series per combination of the other listed options (seeds aside).
         var seriesOptions = listed.Where(n => n != x && n != SweepAggregation.SeedOption).ToList();
@@ -280,7 +285,7 @@ public static class SweepCommand
         var unknown = wanted.Where(w => !all.Any(e => e.Name.StartsWith(w + "-", StringComparison.Ordinal) || e.Name == w)).ToList();
         if (unknown.Count > 0)
         {
-            throw CliException.Usage($"--experiments {only}: no experiment {string.Join(", ", unknown)}; use {string.Join(", ", all.Select(e => e.Name[..1]))}");
+            throw ImplicitRegException.BadInput($"--experiments {only}: no experiment {string.Join(", ", unknown)}; use {string.Join(", ", all.Select(e => e.Name[..1]))}");
         }
         return [.. all.Where(e => wanted.Any(w => e.Name.StartsWith(w + "-", StringComparison.Ordinal) || e.Name == w))];
     }
@@ -301,12 +306,12 @@ public static class SweepCommand
             }
             catch (JsonException e)
             {
-                throw CliException.Usage($"{path}: not a sweep setup file ({e.Message}); use another --out-dir", e);
+                throw ImplicitRegException.BadInput($"{path}: not a sweep setup file ({e.Message}); use another --out-dir", e);
             }
             var differs = setup.Where(p => stored?.GetValueOrDefault(p.Key) != p.Value).Select(p => p.Key).ToList();
             if (differs.Count > 0)
             {
-                throw CliException.Usage($"{outFolder}: holds runs of another setup ({string.Join(", ", differs.Select(k => $"{k} was {stored?.GetValueOrDefault(k) ?? "unset"}, now {setup[k]}"))}); use another --out-dir");
+                throw ImplicitRegException.BadInput($"{outFolder}: holds runs of another setup ({string.Join(", ", differs.Select(k => $"{k} was {stored?.GetValueOrDefault(k) ?? "unset"}, now {setup[k]}"))}); use another --out-dir");
             }
             return;
         }

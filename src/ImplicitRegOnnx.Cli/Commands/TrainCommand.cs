@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime;
@@ -55,9 +54,11 @@ public static class TrainCommand
             var dataPath = parsed.GetValue(data);
             if (modelPath is not null && dataPath is null)
             {
-                throw CliException.Usage("--data is required with a MODEL (only the embedded default trains without data)");
+                throw ImplicitRegException.BadInput("--data is required with a MODEL (only the embedded default trains without data)");
             }
             var (parsedOptions, lossName) = training.Parse(parsed);
+            // Bad values fail before the model and the data are read.
+            parsedOptions.Validate();
 
             var inference = modelPath is null ? ModelFiles.LoadDefault() : ModelFiles.Load(modelPath, context);
             var (train, test) = LoadData(dataPath, parsed.GetValue(testData), parsed.GetValue(labelColumn), parsed.GetValue(normalize)!);
@@ -70,16 +71,8 @@ public static class TrainCommand
                 Resume = parsed.GetValue(resume),
                 Device = Device.TryParse(parsed.GetValue(device)!, out var chosenDevice)
                     ? chosenDevice
-                    : throw CliException.Usage($"--device {parsed.GetValue(device)}: use auto, cpu, cuda or cuda:N"),
+                    : throw ImplicitRegException.BadInput($"--device {parsed.GetValue(device)}: use auto, cpu, cuda or cuda:N"),
             };
-            if (options.Resume && options.CheckpointDirectory is null)
-            {
-                throw CliException.Usage("--resume needs --checkpoint-dir");
-            }
-            if (options.CheckpointEvery < 0 || options.KeepCheckpoints < 1)
-            {
-                throw CliException.Usage("--checkpoint-every must be at least 0 and --keep-checkpoints at least 1");
-            }
             return Execute(context, inference, modelPath ?? ModelFiles.DefaultModelName, train, test, options,
                 parsed.GetValue(export), parsed.GetValue(metrics), parsed.GetValue(summary));
         }));
@@ -88,49 +81,27 @@ public static class TrainCommand
 
     internal static (Dataset Train, Dataset? Test) LoadData(string? dataPath, string? testPath, string? labelColumn, string normalize)
     {
-        try
+        if (dataPath is null)
         {
-            if (dataPath is null)
-            {
-                using var stream = typeof(TrainCommand).Assembly.GetManifestResourceStream("ImplicitRegOnnx.Cli.Digits.csv.gz")
-                    ?? throw new InvalidOperationException("The embedded digits data is missing from this build.");
-                var (train, test) = DigitsData.Load(stream, "embedded digits data", testFraction: 0.2, seed: 0);
-                return (train, test);
-            }
-            var options = new DataLoadOptions { LabelColumn = labelColumn };
-            var training = DataLoader.Load(dataPath, options);
-            var held = testPath is null ? null : DataLoader.Load(testPath, options);
-            var normalization = Normalization.Parse(normalize, training);
-            return (normalization.Apply(training), held is null ? null : normalization.Apply(held));
+            using var stream = typeof(TrainCommand).Assembly.GetManifestResourceStream("ImplicitRegOnnx.Cli.Digits.csv.gz")
+                ?? throw new InvalidOperationException("The embedded digits data is missing from this build.");
+            var (train, test) = DigitsData.Load(stream, "embedded digits data", testFraction: 0.2, seed: 0);
+            return (train, test);
         }
-        catch (OnnxFormatException e)
-        {
-            throw CliException.Usage(e.Message, e);
-        }
-        catch (ArgumentException e)
-        {
-            throw CliException.Usage($"--normalize {normalize}: {e.Message}", e);
-        }
+        var options = new DataLoadOptions { LabelColumn = labelColumn };
+        var training = DataLoader.Load(dataPath, options);
+        var held = testPath is null ? null : DataLoader.Load(testPath, options);
+        var normalization = Normalization.Parse(normalize, training);
+        return (normalization.Apply(training), held is null ? null : normalization.Apply(held));
     }
 
     public static int Execute(CommandContext context, Model inference, string modelName, Dataset train, Dataset? test, TrainerOptions options,
         string? exportPath, string? metricsPath, string? summaryPath)
     {
         var watch = Stopwatch.StartNew();
-        Trainer trainer;
-        try
-        {
-            trainer = new Trainer(inference, options);
-        }
-        catch (Exception e) when (e is TrainingSetupException or GradientException)
-        {
-            throw CliException.Usage($"{modelName}: {e.Message}", e);
-        }
-        catch (DeviceUnavailableException e)
-        {
-            throw CliException.Usage(e.Message, e);
-        }
-        using var _ = trainer;
+        // Errors of the options are not about the model: they are reported without its name.
+        options.Validate();
+        using var trainer = ErrorHandling.About(modelName, () => new Trainer(inference, options));
         using var metrics = metricsPath is null ? null : new StreamWriter(metricsPath);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training {modelName}: {train.Count} examples, batch {options.BatchSize}, lr {options.LearningRate:g4}, {Describe(options)}, device {trainer.DeviceDescription}"));
@@ -156,7 +127,7 @@ public static class TrainCommand
         }
         catch (TrainingDivergedException e)
         {
-            throw CliException.Failed($"{modelName}: training diverged at {e.Message}" + (options.CheckpointDirectory is null ? "" : $"; the last good checkpoint is in {options.CheckpointDirectory}"), e);
+            throw e.Within(modelName);
         }
         if (trainer.ResumedFromStep > 0)
         {

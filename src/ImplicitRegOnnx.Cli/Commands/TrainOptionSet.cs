@@ -47,41 +47,19 @@ public sealed class TrainOptionSet
     /// </summary>
     public (TrainerOptions Options, string? LossName) Parse(ParseResult parsed)
     {
+        // The values are checked by the library (TrainerOptions.Validate), which names them; FlagNames shows the options.
         var learningRate = parsed.GetValue(_lr);
-        if (!float.IsFinite(learningRate) || learningRate <= 0)
-        {
-            throw CliException.Usage($"--lr must be a positive number, not {learningRate}");
-        }
-        var size = parsed.GetValue(_batchSize);
-        var epochCount = parsed.GetValue(_epochs);
-        if (size < 1 || epochCount < 1)
-        {
-            throw CliException.Usage("--batch-size and --epochs must be at least 1");
-        }
         var mode = GradientOptionSet.ParseMode(parsed.GetValue(_penalty)!);
         if (parsed.GetValue(_coefficient) is not null && parsed.GetValue(_lambda) is not null)
         {
-            throw CliException.Usage("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
+            throw ImplicitRegException.BadInput("--coefficient and --lambda both set the penalty's scale; give one of them (c = λ/4)");
         }
         var lambdaValue = parsed.GetValue(_lambda) ?? (parsed.GetValue(_coefficient) is null ? learningRate : null);
         var c = parsed.GetValue(_coefficient) ?? PenaltyOptions.CoefficientFromLambda(lambdaValue!.Value);
-        if (!double.IsFinite(c) || c < 0)
-        {
-            throw CliException.Usage("--coefficient and --lambda must be non-negative numbers");
-        }
-        var microbatches = parsed.GetValue(_microbatches);
-        if (microbatches < 1)
-        {
-            throw CliException.Usage($"--microbatches must be at least 1, not {microbatches}");
-        }
-        if (parsed.GetValue(_maxSteps) is < 1)
-        {
-            throw CliException.Usage("--max-steps must be at least 1");
-        }
         var optimizerName = parsed.GetValue(_optimizer)!;
         if (!OptimizerOptions.TryParse(optimizerName, out var optimizerKind))
         {
-            throw CliException.Usage($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
+            throw ImplicitRegException.BadInput($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
         }
         var scheduleName = parsed.GetValue(_schedule);
         var scheduleKind = scheduleName switch
@@ -89,12 +67,12 @@ public sealed class TrainOptionSet
             "constant" => LearningRateSchedule.Constant,
             "cosine" => LearningRateSchedule.Cosine,
             "step" => LearningRateSchedule.Step,
-            _ => throw CliException.Usage($"--lr-schedule {scheduleName}: use constant, cosine or step"),
+            _ => throw ImplicitRegException.BadInput($"--lr-schedule {scheduleName}: use constant, cosine or step"),
         };
         var lossName = parsed.GetValue(_loss);
         if (lossName is not null && !Losses.TryParse(lossName, out _))
         {
-            throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
+            throw ImplicitRegException.BadInput($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
         }
         var options = new TrainerOptions
         {
@@ -102,15 +80,15 @@ public sealed class TrainOptionSet
             {
                 Gradient = new GradientModelOptions
                 {
-                    Penalty = new PenaltyOptions { Mode = mode, Coefficient = c, Microbatches = microbatches },
+                    Penalty = new PenaltyOptions { Mode = mode, Coefficient = c, Microbatches = parsed.GetValue(_microbatches) },
                 },
                 Optimizer = new OptimizerOptions { Kind = optimizerKind },
                 Lambda = lambdaValue,
             },
             LearningRate = learningRate,
             Schedule = scheduleKind,
-            Epochs = epochCount,
-            BatchSize = size,
+            Epochs = parsed.GetValue(_epochs),
+            BatchSize = parsed.GetValue(_batchSize),
             Seed = parsed.GetValue(_seed),
             MaxSteps = parsed.GetValue(_maxSteps),
             KeepLast = parsed.GetValue(_keepLast),
@@ -124,7 +102,7 @@ public sealed class TrainOptionSet
         lossName ??= classLabels ? "cross-entropy" : "mse";
         if (!Losses.TryParse(lossName, out var kind))
         {
-            throw CliException.Usage($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
+            throw ImplicitRegException.BadInput($"--loss {lossName}: unknown loss; use one of {string.Join(", ", Losses.Names)}");
         }
         return options with { Step = options.Step with { Gradient = options.Step.Gradient with { Loss = kind } } };
     }

@@ -59,7 +59,7 @@ public sealed record ModelSummary(
         }
         catch (OverflowException e)
         {
-            throw new OnnxFormatException("the initializers' total size overflows a 64-bit count; the model is damaged", e);
+            throw ImplicitRegException.BadInput("the initializers' total size overflows a 64-bit count; the model is damaged", e);
         }
     }
 

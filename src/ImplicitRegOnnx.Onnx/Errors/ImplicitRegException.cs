@@ -71,6 +71,15 @@ public class ImplicitRegException : Exception
     /// <summary>The API parameter at fault (e.g. <c>"OptimizerOptions.Momentum"</c>), spelled as in the message; null when none is.</summary>
     public string? Parameter { get; }
 
+    /// <summary>
+    /// This error as seen from a caller that knows where it happened: the same kind and parameter, the
+    /// message prefixed with <paramref name="where"/> (a file, a graph, an entry), this error as the cause.
+    /// Typed data of a subclass stays on <see cref="Exception.InnerException"/>.
+    /// </summary>
+    /// <param name="where">What the error concerns, e.g. the path of the model file.</param>
+    public ImplicitRegException Within(string where) =>
+        new(Kind, $"{where}: {Message}", this, Parameter);
+
     /// <summary>Bad input: a file, model, tensor or value the caller must fix.</summary>
     /// <param name="message">One line naming the file, node or tensor and what is wrong.</param>
     /// <param name="innerException">The cause, if any.</param>
@@ -82,6 +91,13 @@ public class ImplicitRegException : Exception
     /// <param name="problem">What is wrong with it and what would be right, e.g. "must be in [0, 1), got 1.5".</param>
     public static ImplicitRegException BadParameter(string parameter, string problem) =>
         new(ErrorKind.BadInput, $"{parameter} {problem}", null, parameter);
+
+    /// <summary>Valid input that the toolkit cannot handle because of one API parameter's value (e.g. a device this build lacks).</summary>
+    /// <param name="parameter">The parameter as the API spells it, e.g. <c>"TrainerOptions.Device"</c>.</param>
+    /// <param name="problem">What cannot be done and what would work.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    public static ImplicitRegException UnsupportedParameter(string parameter, string problem, Exception? innerException = null) =>
+        new(ErrorKind.Unsupported, $"{parameter} {problem}", innerException, parameter);
 
     /// <summary>Valid input that asks for something the toolkit cannot do.</summary>
     /// <param name="message">One line naming what is unsupported.</param>

@@ -43,7 +43,7 @@ public sealed class Tensor
         var expected = elementType.ByteCount(ElementCountOf(dims));
         if (rawBytes.LongLength != expected)
         {
-            throw new OnnxFormatException(
+            throw ImplicitRegException.BadInput(
                 $"tensor '{name}' of type {elementType.Name()} and shape [{string.Join(",", dims)}] needs {expected} bytes of data but has {rawBytes.LongLength}");
         }
     }
@@ -57,7 +57,7 @@ public sealed class Tensor
         Name = name;
         if (strings.LongLength != ElementCountOf(dims))
         {
-            throw new OnnxFormatException(
+            throw ImplicitRegException.BadInput(
                 $"tensor '{name}' of shape [{string.Join(",", dims)}] needs {ElementCountOf(dims)} strings but has {strings.LongLength}");
         }
     }
@@ -219,7 +219,7 @@ public sealed class Tensor
         {
             if (d < 0)
             {
-                throw new OnnxFormatException($"negative tensor dimension {d}");
+                throw ImplicitRegException.BadInput($"negative tensor dimension {d}");
             }
             try
             {
@@ -227,7 +227,7 @@ public sealed class Tensor
             }
             catch (OverflowException)
             {
-                throw new OnnxFormatException($"tensor shape [{string.Join(",", dims)}] has too many elements");
+                throw ImplicitRegException.BadInput($"tensor shape [{string.Join(",", dims)}] has too many elements");
             }
         }
         return count;

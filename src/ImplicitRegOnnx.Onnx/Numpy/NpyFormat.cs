@@ -26,7 +26,7 @@ public static class NpyFormat
     /// <summary>Reads one array from a .npy file; the tensor is named after the file (without extension).</summary>
     public static Tensor Read(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = UserFiles.OpenRead(path);
         var tensor = Read(stream, path);
         tensor.Name = Path.GetFileNameWithoutExtension(path);
         return tensor;
@@ -36,7 +36,7 @@ public static class NpyFormat
     /// Reads one array from the stream's current position, leaving the stream after the data.
     /// <paramref name="source"/> names the file or archive entry in error messages.
     /// </summary>
-    /// <exception cref="NumpyFormatException">The data is not .npy or has an unsupported dtype.</exception>
+    /// <exception cref="ImplicitRegException">The data is not .npy or has an unsupported dtype.</exception>
     public static Tensor Read(Stream stream, string? source = null)
     {
         var where = source is null ? ".npy data" : $"'{source}'";
@@ -44,19 +44,19 @@ public static class NpyFormat
         ReadExactly(stream, prefix, where, "the .npy magic string");
         if (!prefix.AsSpan(0, 6).SequenceEqual(Magic))
         {
-            throw new NumpyFormatException($"{where} is not a .npy file (no \\x93NUMPY magic string)");
+            throw ImplicitRegException.BadInput($"{where} is not a .npy file (no \\x93NUMPY magic string)");
         }
         int major = prefix[6], minor = prefix[7];
         if (major is < 1 or > 3 || minor != 0)
         {
-            throw new NumpyFormatException($"{where} has .npy format version {major}.{minor}; supported are 1.0, 2.0 and 3.0");
+            throw ImplicitRegException.BadInput($"{where} has .npy format version {major}.{minor}; supported are 1.0, 2.0 and 3.0");
         }
         var lengthBytes = new byte[major == 1 ? 2 : 4];
         ReadExactly(stream, lengthBytes, where, "the header length");
         long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes) : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderLength)
         {
-            throw new NumpyFormatException($"{where} has an implausible .npy header length of {headerLength} bytes");
+            throw ImplicitRegException.BadInput($"{where} has an implausible .npy header length of {headerLength} bytes");
         }
         var headerBytes = new byte[headerLength];
         ReadExactly(stream, headerBytes, where, "the header");
@@ -69,14 +69,14 @@ public static class NpyFormat
         {
             count = Tensor.ElementCountOf(header.Shape);
         }
-        catch (OnnxFormatException e)
+        catch (ImplicitRegException e)
         {
-            throw new NumpyFormatException($"{where}: {e.Message}");
+            throw e.Within(where);
         }
         var byteCount = count * header.ItemSize;
         if (count > Array.MaxLength / header.ItemSize)
         {
-            throw new NumpyFormatException($"{where}: array of shape {FormatShape(header.Shape)} is too large ({count} elements) to load");
+            throw ImplicitRegException.BadInput($"{where}: array of shape {FormatShape(header.Shape)} is too large ({count} elements) to load");
         }
         var data = new byte[byteCount];
         ReadExactly(stream, data, where, $"{byteCount} bytes of array data");
@@ -102,11 +102,11 @@ public static class NpyFormat
     /// Writes the tensor as numpy's np.save does: format 1.0 (2.0 when the header exceeds 65535
     /// bytes), little-endian descr, C order, header padded to a multiple of 64 bytes.
     /// </summary>
-    /// <exception cref="NumpyFormatException">The element type has no numpy dtype here (strings, bfloat16, float8, 4-bit, complex).</exception>
+    /// <exception cref="ImplicitRegException">The element type has no numpy dtype here (strings, bfloat16, float8, 4-bit, complex).</exception>
     public static void Write(Stream stream, Tensor tensor)
     {
         var descr = DescrOf(tensor.ElementType)
-            ?? throw new NumpyFormatException($"tensor '{tensor.Name}' of type {tensor.ElementType.Name()} cannot be written to .npy");
+            ?? throw ImplicitRegException.BadInput($"tensor '{tensor.Name}' of type {tensor.ElementType.Name()} cannot be written to .npy");
         stream.Write(HeaderBytes(descr, tensor.Dims));
         stream.Write(tensor.RawBytes);
     }
@@ -190,38 +190,38 @@ public static class NpyFormat
         }
         catch (FormatException e)
         {
-            throw new NumpyFormatException($"{where} has a malformed .npy header ({e.Message}): {Shorten(text)}");
+            throw ImplicitRegException.BadInput($"{where} has a malformed .npy header ({e.Message}): {Shorten(text)}");
         }
         if (literal is not List<KeyValuePair<object?, object?>> dict)
         {
-            throw new NumpyFormatException($"{where}: the .npy header is not a dict: {Shorten(text)}");
+            throw ImplicitRegException.BadInput($"{where}: the .npy header is not a dict: {Shorten(text)}");
         }
         var keys = dict.Select(p => p.Key as string).ToList();
         string[] required = ["descr", "fortran_order", "shape"];
         if (keys.Count != 3 || required.Any(k => !keys.Contains(k)))
         {
-            throw new NumpyFormatException(
+            throw ImplicitRegException.BadInput(
                 $"{where}: the .npy header must have exactly the keys 'descr', 'fortran_order' and 'shape': {Shorten(text)}");
         }
         var values = dict.ToDictionary(p => (string)p.Key!, p => p.Value);
 
         if (values["fortran_order"] is not bool fortran)
         {
-            throw new NumpyFormatException($"{where}: 'fortran_order' in the .npy header is not True or False");
+            throw ImplicitRegException.BadInput($"{where}: 'fortran_order' in the .npy header is not True or False");
         }
         var shapeItems = values["shape"] switch
         {
             PythonLiteral.Tuple t => t.Items,
             List<object?> l => l,
             long n => [n], // "(3)" without the comma parses as an int; numpy would refuse, but the intent is clear
-            _ => throw new NumpyFormatException($"{where}: 'shape' in the .npy header is not a tuple of integers"),
+            _ => throw ImplicitRegException.BadInput($"{where}: 'shape' in the .npy header is not a tuple of integers"),
         };
         var shape = new long[shapeItems.Count];
         for (var i = 0; i < shape.Length; i++)
         {
             if (shapeItems[i] is not long d || d < 0)
             {
-                throw new NumpyFormatException($"{where}: 'shape' in the .npy header is not a tuple of non-negative integers");
+                throw ImplicitRegException.BadInput($"{where}: 'shape' in the .npy header is not a tuple of non-negative integers");
             }
             shape[i] = d;
         }
@@ -229,8 +229,8 @@ public static class NpyFormat
         var descr = values["descr"] switch
         {
             string s => s,
-            List<object?> => throw new NumpyFormatException($"{where}: structured dtypes (records with named fields) are not supported"),
-            var other => throw new NumpyFormatException($"{where}: 'descr' in the .npy header is not a dtype string ({other})"),
+            List<object?> => throw ImplicitRegException.BadInput($"{where}: structured dtypes (records with named fields) are not supported"),
+            var other => throw ImplicitRegException.BadInput($"{where}: 'descr' in the .npy header is not a dtype string ({other})"),
         };
         var (type, itemSize, bigEndian) = ParseDescr(descr, where);
         return new Header(type, itemSize, bigEndian, fortran, shape);
@@ -247,7 +247,7 @@ public static class NpyFormat
         }
         if (body.Length == 0)
         {
-            throw new NumpyFormatException($"{where}: empty dtype in the .npy header");
+            throw ImplicitRegException.BadInput($"{where}: empty dtype in the .npy header");
         }
         var kind = body[0];
         var sizeText = body[1..];
@@ -264,7 +264,7 @@ public static class NpyFormat
         };
         if (unsupported is not null)
         {
-            throw new NumpyFormatException($"{where}: dtype '{descr}' ({unsupported}) is not supported; numeric and bool arrays only");
+            throw ImplicitRegException.BadInput($"{where}: dtype '{descr}' ({unsupported}) is not supported; numeric and bool arrays only");
         }
         if (kind == '?' && sizeText.Length == 0)
         {
@@ -272,7 +272,7 @@ public static class NpyFormat
         }
         if (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
         {
-            throw new NumpyFormatException($"{where}: unrecognised dtype '{descr}' in the .npy header");
+            throw ImplicitRegException.BadInput($"{where}: unrecognised dtype '{descr}' in the .npy header");
         }
         ElementType? type = (kind, size) switch
         {
@@ -292,7 +292,7 @@ public static class NpyFormat
         };
         if (type is null)
         {
-            throw new NumpyFormatException($"{where}: dtype '{descr}' is not supported; numeric and bool arrays only");
+            throw ImplicitRegException.BadInput($"{where}: dtype '{descr}' is not supported; numeric and bool arrays only");
         }
         // '=' is the writer's native order; every host numpy runs on today is little-endian.
         return (type.Value, size, order == '>');
@@ -345,11 +345,11 @@ public static class NpyFormat
         }
         catch (EndOfStreamException)
         {
-            throw new NumpyFormatException($"{where} is truncated: it ends before {what}");
+            throw ImplicitRegException.BadInput($"{where} is truncated: it ends before {what}");
         }
         catch (InvalidDataException e)
         {
-            throw new NumpyFormatException($"{where} cannot be decompressed: {e.Message}");
+            throw ImplicitRegException.BadInput($"{where} cannot be decompressed: {e.Message}");
         }
     }
 

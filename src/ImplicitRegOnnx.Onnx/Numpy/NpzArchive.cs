@@ -16,10 +16,10 @@ public static class NpzArchive
     /// Reads every array of the archive, keyed by name without ".npy", in archive order (the
     /// dictionary enumerates in that order). Each tensor's <see cref="Tensor.Name"/> is its key.
     /// </summary>
-    /// <exception cref="NumpyFormatException">The file is not a zip of .npy entries, or an entry is malformed or unsupported.</exception>
+    /// <exception cref="ImplicitRegException">The file is not a zip of .npy entries, or an entry is malformed or unsupported.</exception>
     public static IReadOnlyDictionary<string, Tensor> Read(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = UserFiles.OpenRead(path);
         return Read(stream, path);
     }
 
@@ -34,7 +34,7 @@ public static class NpzArchive
         }
         catch (InvalidDataException e)
         {
-            throw new NumpyFormatException($"{where} is not a .npz file (not a readable zip archive: {e.Message})");
+            throw ImplicitRegException.BadInput($"{where} is not a .npz file (not a readable zip archive: {e.Message}); write it with numpy.savez", e);
         }
         using (zip)
         {
@@ -48,7 +48,7 @@ public static class NpzArchive
                 }
                 if (!entry.FullName.EndsWith(NpyExtension, StringComparison.Ordinal))
                 {
-                    throw new NumpyFormatException($"{where}: entry '{entry.FullName}' is not a .npy array");
+                    throw ImplicitRegException.BadInput($"{where}: entry '{entry.FullName}' is not a .npy array");
                 }
                 var name = entry.FullName[..^NpyExtension.Length];
                 var label = $"{where}: entry '{name}'";
@@ -60,16 +60,16 @@ public static class NpzArchive
                 }
                 catch (InvalidDataException e)
                 {
-                    throw new NumpyFormatException($"{label} cannot be read: {e.Message}");
+                    throw ImplicitRegException.BadInput($"{label} cannot be read: {e.Message}");
                 }
                 catch (NotSupportedException e)
                 {
-                    throw new NumpyFormatException($"{label} cannot be read: {e.Message}");
+                    throw ImplicitRegException.BadInput($"{label} cannot be read: {e.Message}");
                 }
                 tensor.Name = name;
                 if (!result.TryAdd(name, tensor))
                 {
-                    throw new NumpyFormatException($"{where}: entry '{name}' appears twice");
+                    throw ImplicitRegException.BadInput($"{where}: entry '{name}' appears twice");
                 }
             }
             return result;

@@ -164,36 +164,32 @@ public sealed record OpsetUpgradeReport(long FromOpset, long ToOpset, int Rewrit
 /// <summary>A node the upgrade cannot convert, and why.</summary>
 public sealed record OpsetUpgradeRefusal(string OpType, string NodeName, string Reason);
 
-/// <summary>Some nodes of a model cannot be converted to the target opset; the message names all of them.</summary>
-public sealed class OpsetUpgradeException : OnnxFormatException
+/// <summary>
+/// Some nodes of a model cannot be converted to the target opset (kind <see cref="ErrorKind.Unsupported"/>);
+/// the message names all of them and <see cref="Refusals"/> lists them.
+/// </summary>
+public sealed class OpsetUpgradeException : ImplicitRegException
 {
-    public OpsetUpgradeException()
-    {
-    }
-
-    public OpsetUpgradeException(string message)
-        : base(message)
-    {
-    }
-
-    public OpsetUpgradeException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
+    /// <summary>The refusals of an upgrade from <paramref name="fromOpset"/> to <paramref name="toOpset"/>.</summary>
+    /// <param name="fromOpset">The model's ai.onnx opset.</param>
+    /// <param name="toOpset">The opset asked for.</param>
+    /// <param name="refusals">Every node that cannot be converted, and why.</param>
     public OpsetUpgradeException(long fromOpset, long toOpset, IReadOnlyList<OpsetUpgradeRefusal> refusals)
-        : base(Describe(fromOpset, toOpset, refusals))
+        : base(ErrorKind.Unsupported, Describe(fromOpset, toOpset, refusals))
     {
         FromOpset = fromOpset;
         ToOpset = toOpset;
         Refusals = refusals;
     }
 
+    /// <summary>The model's ai.onnx opset.</summary>
     public long FromOpset { get; }
 
+    /// <summary>The opset asked for.</summary>
     public long ToOpset { get; }
 
-    public IReadOnlyList<OpsetUpgradeRefusal> Refusals { get; } = [];
+    /// <summary>Every node that cannot be converted, and why.</summary>
+    public IReadOnlyList<OpsetUpgradeRefusal> Refusals { get; }
 
     /// <summary>One line: "cannot upgrade from opset 9 to 17: Scan (node 'a', 'b'): reason; ...".</summary>
     private static string Describe(long from, long to, IReadOnlyList<OpsetUpgradeRefusal> refusals)

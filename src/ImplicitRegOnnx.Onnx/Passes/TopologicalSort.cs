@@ -91,7 +91,7 @@ public sealed class TopologicalSort : IModelPass
             var stuck = Enumerable.Range(0, nodes.Count).First(i => pending[i] > 0);
             var node = nodes[stuck];
             var label = string.IsNullOrEmpty(node.Name) ? $"{node.OpType} -> {(node.Outputs.Count > 0 ? node.Outputs[0]?.Name : "")}" : $"'{node.Name}' ({node.OpType})";
-            throw new OnnxFormatException($"graph '{graph.Name}' has a cycle through node {label}");
+            throw ImplicitRegException.BadInput($"graph '{graph.Name}' has a cycle through node {label}; ONNX graphs must be acyclic, re-export the model");
         }
         return order;
     }

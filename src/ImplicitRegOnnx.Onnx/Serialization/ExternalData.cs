@@ -36,7 +36,7 @@ internal static class ExternalData
         }
         if (string.IsNullOrEmpty(location))
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}' is stored externally but has no location");
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}' is stored externally but has no location");
         }
         return new ExternalDataInfo(location, offset, length, checksum);
     }
@@ -44,7 +44,7 @@ internal static class ExternalData
     private static long ParseLong(TensorProto proto, StringStringEntryProto entry) =>
         long.TryParse(entry.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
             ? v
-            : throw new OnnxFormatException($"tensor '{proto.Name}': external data {entry.Key} '{entry.Value}' is not a non-negative integer");
+            : throw ImplicitRegException.BadInput($"tensor '{proto.Name}': external data {entry.Key} '{entry.Value}' is not a non-negative integer");
 
     /// <summary>
     /// The lexical rules for a location, the same for reading and writing: relative, no NUL, and inside
@@ -72,11 +72,11 @@ internal static class ExternalData
     {
         if (baseDirectory is null)
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}' is stored in the side file '{info.Location}'; load the model from its path (or give ModelLoadOptions.BaseDirectory)");
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}' is stored in the side file '{info.Location}'; load the model from its path (or give ModelLoadOptions.BaseDirectory)");
         }
         if (string.IsNullOrWhiteSpace(baseDirectory))
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}' is stored in the side file '{info.Location}' but ModelLoadOptions.BaseDirectory is empty; give the folder the side file is in");
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}' is stored in the side file '{info.Location}' but ModelLoadOptions.BaseDirectory is empty; give the folder the side file is in");
         }
         try
         {
@@ -86,11 +86,11 @@ internal static class ExternalData
             var length = info.Length ?? available;
             if (offset > file.Length || length > available)
             {
-                throw new OnnxFormatException($"tensor '{proto.Name}': external data file '{info.Location}' is too short ({file.Length} bytes) for offset {offset} and length {length}");
+                throw ImplicitRegException.BadInput($"tensor '{proto.Name}': external data file '{info.Location}' is too short ({file.Length} bytes) for offset {offset} and length {length}");
             }
             if (length > Array.MaxLength)
             {
-                throw new OnnxFormatException($"tensor '{proto.Name}' is larger than this tool can hold in memory");
+                throw ImplicitRegException.BadInput($"tensor '{proto.Name}' is larger than this tool can hold in memory");
             }
             var bytes = new byte[length];
             file.Seek(offset, SeekOrigin.Begin);
@@ -99,7 +99,7 @@ internal static class ExternalData
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new OnnxFormatException($"tensor '{proto.Name}': external data file '{info.Location}' cannot be read ({OneLine(e.Message)})", e);
+            throw ImplicitRegException.BadInput($"tensor '{proto.Name}': external data file '{info.Location}' cannot be read ({OneLine(e.Message)})", e);
         }
     }
 
@@ -117,13 +117,13 @@ internal static class ExternalData
     /// </summary>
     private static FileStream Open(string tensor, string location, string baseDirectory)
     {
-        OnnxFormatException Refused(string problem) =>
-            new($"tensor '{tensor}': external data file '{location}' {problem}");
+        ImplicitRegException Refused(string problem) =>
+            ImplicitRegException.BadInput($"tensor '{tensor}': external data file '{location}' {problem}");
 
         var (full, problem) = Locate(location, baseDirectory);
         if (full is null)
         {
-            throw new OnnxFormatException($"tensor '{tensor}': external data location '{location}' {problem}");
+            throw ImplicitRegException.BadInput($"tensor '{tensor}': external data location '{location}' {problem}");
         }
         if (SafePaths.LinkTarget(full) is { } target)
         {

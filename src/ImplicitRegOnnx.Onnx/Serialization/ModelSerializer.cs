@@ -5,8 +5,8 @@ using ImplicitRegOnnx.Onnx.Serialization.Proto;
 namespace ImplicitRegOnnx.Onnx.Serialization;
 
 /// <summary>
-/// Reads and writes ONNX model files. Every failure to read becomes an <see cref="OnnxFormatException"/>
-/// with a one-line message; writes go to a temporary file that is renamed into place only when complete.
+/// Reads and writes ONNX model files. Every failure to read becomes an <see cref="ImplicitRegException"/>
+/// of kind <see cref="ErrorKind.BadInput"/> with a one-line message that names the file and what to do; writes go to a temporary file that is renamed into place only when complete.
 /// </summary>
 public static class ModelSerializer
 {
@@ -17,11 +17,11 @@ public static class ModelSerializer
     {
         if (Directory.Exists(path))
         {
-            throw new OnnxFormatException($"{path}: is a directory, not a model file");
+            throw ImplicitRegException.BadInput($"{path}: is a directory, not a model file; give the path of an .onnx file inside it");
         }
         if (!File.Exists(path))
         {
-            throw new OnnxFormatException($"{path}: file not found");
+            throw ImplicitRegException.BadInput($"{path}: file not found; check the path");
         }
         byte[] bytes;
         try
@@ -30,16 +30,16 @@ public static class ModelSerializer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new OnnxFormatException($"{path}: cannot be read ({e.Message})", e);
+            throw UserFiles.CannotRead(path, e);
         }
         var baseDirectory = options?.BaseDirectory ?? Path.GetDirectoryName(Path.GetFullPath(path));
         try
         {
             return Parse(bytes, baseDirectory);
         }
-        catch (OnnxFormatException e)
+        catch (ImplicitRegException e)
         {
-            throw new OnnxFormatException($"{path}: {e.Message}", e);
+            throw e.Within(path);
         }
     }
 
@@ -57,7 +57,7 @@ public static class ModelSerializer
     {
         if (bytes.Length == 0)
         {
-            throw new OnnxFormatException("file is empty, not an ONNX model");
+            throw ImplicitRegException.BadInput("file is empty, not an ONNX model; " + NotAModelHint);
         }
         ModelProto proto;
         try
@@ -66,7 +66,7 @@ public static class ModelSerializer
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new OnnxFormatException($"not an ONNX model: the protobuf data is invalid or truncated ({FirstLine(e.Message)})", e);
+            throw ImplicitRegException.BadInput($"not an ONNX model: the protobuf data is invalid or truncated ({FirstLine(e.Message)}); {NotAModelHint}", e);
         }
         try
         {
@@ -74,9 +74,12 @@ public static class ModelSerializer
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new OnnxFormatException($"not an ONNX model: {FirstLine(e.Message)}", e);
+            throw ImplicitRegException.BadInput($"not an ONNX model: {FirstLine(e.Message)}; {NotAModelHint}", e);
         }
     }
+
+    /// <summary>What to do about a file that is not a model.</summary>
+    internal const string NotAModelHint = "give an .onnx model file (ModelProto)";
 
     private static string FirstLine(string message)
     {

@@ -30,15 +30,15 @@ internal sealed class ProtoReader(string? baseDirectory)
     {
         if (proto.Graph is null)
         {
-            throw new OnnxFormatException("not an ONNX model: it has no graph");
+            throw ImplicitRegException.BadInput("not an ONNX model: it has no graph; " + ModelSerializer.NotAModelHint);
         }
         if (!proto.HasIrVersion || proto.IrVersion <= 0)
         {
-            throw new OnnxFormatException("not an ONNX model: ir_version is missing");
+            throw ImplicitRegException.BadInput("not an ONNX model: ir_version is missing; " + ModelSerializer.NotAModelHint);
         }
         if (proto.IrVersion > Model.MaxPlausibleIrVersion)
         {
-            throw new OnnxFormatException($"not an ONNX model: ir_version {proto.IrVersion} is implausible (known versions go up to {Model.MaxIrVersion})");
+            throw ImplicitRegException.BadInput($"not an ONNX model: ir_version {proto.IrVersion} is implausible (known versions go up to {Model.MaxIrVersion}); {ModelSerializer.NotAModelHint}");
         }
 
         var model = new Model(ReadGraph(proto.Graph, null, "main graph"))
@@ -92,14 +92,14 @@ internal sealed class ProtoReader(string? baseDirectory)
             var value = body.AddInput(name, null);
             if (!scope.TryDeclare(name, value))
             {
-                throw new OnnxFormatException($"function '{proto.Name}' declares input '{name}' twice");
+                throw ImplicitRegException.BadInput($"function '{proto.Name}' declares input '{name}' twice");
             }
         }
         ReadNodes(body, proto.Node, scope, $"function '{proto.Name}'");
         foreach (var name in proto.Output)
         {
             body.Outputs.Add(scope.Resolve(name)
-                ?? throw new OnnxFormatException($"function '{proto.Name}' output '{name}' is not computed by any of its nodes"));
+                ?? throw ImplicitRegException.BadInput($"function '{proto.Name}' output '{name}' is not computed by any of its nodes"));
         }
         var function = new Function(proto.Domain, proto.Name, body)
         {
@@ -144,7 +144,7 @@ internal sealed class ProtoReader(string? baseDirectory)
             graph.AddInput(value);
             if (!scope.TryDeclare(info.Name, value))
             {
-                throw new OnnxFormatException($"{where} declares input '{info.Name}' twice");
+                throw ImplicitRegException.BadInput($"{where} declares input '{info.Name}' twice");
             }
         }
         foreach (var tensorProto in proto.Initializer)
@@ -158,7 +158,7 @@ internal sealed class ProtoReader(string? baseDirectory)
             }
             else if (value.IsInitializer)
             {
-                throw new OnnxFormatException($"{where} has two initializers named '{tensor.Name}'");
+                throw ImplicitRegException.BadInput($"{where} has two initializers named '{tensor.Name}'");
             }
             value.Type ??= new TensorType(tensor.ElementType, new Shape(tensor.Dims));
             graph.AttachInitializer(value, tensor);
@@ -174,7 +174,7 @@ internal sealed class ProtoReader(string? baseDirectory)
             }
             else if (value.IsInitializer)
             {
-                throw new OnnxFormatException($"{where} has two initializers named '{sparse.Name}'");
+                throw ImplicitRegException.BadInput($"{where} has two initializers named '{sparse.Name}'");
             }
             value.Type ??= new TensorType(sparse.Values.ElementType, new Shape(sparse.Dims));
             graph.AttachSparseInitializer(value, sparse);
@@ -185,7 +185,7 @@ internal sealed class ProtoReader(string? baseDirectory)
         foreach (var info in proto.Output)
         {
             var value = scope.Resolve(info.Name)
-                ?? throw new OnnxFormatException($"{where} output '{info.Name}' is not an input, initializer or node output");
+                ?? throw ImplicitRegException.BadInput($"{where} output '{info.Name}' is not an input, initializer or node output");
             value.Type ??= ReadType(info.Type);
             ApplyValueInfo(value, info);
             graph.Outputs.Add(value);
@@ -227,7 +227,7 @@ internal sealed class ProtoReader(string? baseDirectory)
             {
                 if (output is not null && !scope.TryDeclare(output.Name, output))
                 {
-                    throw new OnnxFormatException($"{where}: value '{output.Name}' is defined twice (again by node {Describe(proto)})");
+                    throw ImplicitRegException.BadInput($"{where}: value '{output.Name}' is defined twice (again by node {Describe(proto)})");
                 }
             }
             graph.Append(node);
@@ -246,7 +246,7 @@ internal sealed class ProtoReader(string? baseDirectory)
                     continue;
                 }
                 var value = scope.Resolve(name)
-                    ?? throw new OnnxFormatException($"{where}: node {Describe(proto)} reads '{name}', which no input, initializer or node defines");
+                    ?? throw ImplicitRegException.BadInput($"{where}: node {Describe(proto)} reads '{name}', which no input, initializer or node defines; the graph is incomplete, re-export the model");
                 node.AppendInput(value);
             }
             foreach (var attribute in proto.Attribute)
@@ -299,7 +299,7 @@ internal sealed class ProtoReader(string? baseDirectory)
                 AttributeKind.Graphs => Attribute.Graphs(proto.Name, proto.Graphs.Select(g => ReadGraph(g, scope, where)).ToArray()),
                 AttributeKind.SparseTensors => Attribute.SparseTensors(proto.Name, proto.SparseTensors.Select(ReadSparseTensor)),
                 AttributeKind.TypeProtos => Attribute.Types(proto.Name, proto.TypeProtos.Select(t => ReadType(t) ?? new UnspecifiedType())),
-                _ => throw new OnnxFormatException($"{where}: attribute '{proto.Name}' has unknown type {(int)proto.Type}"),
+                _ => throw ImplicitRegException.BadInput($"{where}: attribute '{proto.Name}' has unknown type {(int)proto.Type}"),
             };
         }
         attribute.DocString = proto.HasDocString ? proto.DocString : null;
@@ -414,7 +414,7 @@ internal sealed class ProtoReader(string? baseDirectory)
     }
 
     private static ElementType ReadElementType(int code) =>
-        code == 0 || ElementTypes.IsKnown(code) ? (ElementType)code : throw new OnnxFormatException($"unknown element type {code}");
+        code == 0 || ElementTypes.IsKnown(code) ? (ElementType)code : throw ImplicitRegException.BadInput($"unknown element type {code}");
 
     private static Shape? ReadShape(TensorShapeProto? proto)
     {

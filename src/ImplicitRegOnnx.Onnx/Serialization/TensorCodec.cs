@@ -20,7 +20,7 @@ internal static class TensorCodec
         var name = proto.Name;
         if (!ElementTypes.IsKnown(proto.DataType))
         {
-            throw new OnnxFormatException($"tensor '{name}' has unknown element type {proto.DataType}");
+            throw ImplicitRegException.BadInput($"tensor '{name}' has unknown element type {proto.DataType}");
         }
         var type = (ElementType)proto.DataType;
         var dims = proto.Dims.ToArray();
@@ -30,7 +30,7 @@ internal static class TensorCodec
         {
             if (proto.StringData.Count != count)
             {
-                throw new OnnxFormatException($"string tensor '{name}' of {count} elements has {proto.StringData.Count} strings");
+                throw ImplicitRegException.BadInput($"string tensor '{name}' of {count} elements has {proto.StringData.Count} strings");
             }
             return Tensor.FromStrings(dims, proto.StringData.Select(s => s.ToByteArray()).ToArray(), name);
         }
@@ -55,7 +55,7 @@ internal static class TensorCodec
         var count = Tensor.ElementCountOf(dims);
         if (count > long.MaxValue / Math.Max(type.BitWidth(), 8))
         {
-            throw new OnnxFormatException($"tensor '{name}' of shape [{string.Join(",", dims)}] is too large to be real");
+            throw ImplicitRegException.BadInput($"tensor '{name}' of shape [{string.Join(",", dims)}] is too large to be real");
         }
         return count;
     }
@@ -66,14 +66,14 @@ internal static class TensorCodec
         var byteCount = type.ByteCount(count);
         if (byteCount > Array.MaxLength)
         {
-            throw new OnnxFormatException($"tensor '{name}' is too large to hold inline");
+            throw ImplicitRegException.BadInput($"tensor '{name}' is too large to hold inline");
         }
         var bytes = new byte[byteCount];
         void Expect(int have, long want)
         {
             if (have != want)
             {
-                throw new OnnxFormatException($"tensor '{name}' of type {type.Name()} and {count} elements has {have} values in its data field");
+                throw ImplicitRegException.BadInput($"tensor '{name}' of type {type.Name()} and {count} elements has {have} values in its data field");
             }
         }
         switch (type)

@@ -19,7 +19,7 @@ public static class TensorFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new OnnxFormatException($"{path}: cannot be read ({e.Message})", e);
+            throw UserFiles.CannotRead(path, e);
         }
         TensorProto proto;
         try
@@ -28,19 +28,19 @@ public static class TensorFile
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new OnnxFormatException($"{path}: not a TensorProto: the protobuf data is invalid or truncated", e);
+            throw ImplicitRegException.BadInput($"{path}: not a TensorProto: the protobuf data is invalid or truncated", e);
         }
         if (proto.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            throw new OnnxFormatException($"{path}: the tensor keeps its data in an external file, which a tensor file cannot resolve");
+            throw ImplicitRegException.BadInput($"{path}: the tensor keeps its data in an external file, which a tensor file cannot resolve");
         }
         try
         {
             return TensorCodec.Decode(proto, null);
         }
-        catch (OnnxFormatException e)
+        catch (ImplicitRegException e)
         {
-            throw new OnnxFormatException($"{path}: {e.Message}", e);
+            throw e.Within(path);
         }
     }
 }

@@ -59,9 +59,9 @@ public static class TrainingInfos
         {
             combined = new ProtoReader(null).ReadModel(proto);
         }
-        catch (OnnxFormatException e)
+        catch (ImplicitRegException e)
         {
-            throw new OnnxFormatException($"training_info[{index}]: the algorithm joined to the main graph is not a valid graph: {e.Message}", e);
+            throw ImplicitRegException.BadInput($"training_info[{index}]: the algorithm joined to the main graph is not a valid graph: {e.Message}", e);
         }
         return new TrainingAlgorithm(
             combined,

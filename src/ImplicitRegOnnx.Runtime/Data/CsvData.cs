@@ -15,7 +15,7 @@ public static class CsvData
     private static readonly char[] Delimiters = [',', ';', '\t'];
 
     /// <summary>Loads a CSV file.</summary>
-    /// <exception cref="DataFormatException">Unreadable file, ragged rows, a missing or non-numeric value (with its line number), an unknown label column.</exception>
+    /// <exception cref="ImplicitRegException">Unreadable file, ragged rows, a missing or non-numeric value (with its line number), an unknown label column.</exception>
     public static Dataset Load(string path, DataLoadOptions? options = null) =>
         DataFiles.Guard(path, () =>
         {
@@ -50,7 +50,7 @@ public static class CsvData
         while (line is not null && string.IsNullOrWhiteSpace(line));
         if (line is null)
         {
-            throw new DataFormatException($"{where} is empty");
+            throw ImplicitRegException.BadInput($"{where} is empty");
         }
 
         var delimiter = options.Delimiter ?? DetectDelimiter(line);
@@ -58,7 +58,7 @@ public static class CsvData
         var columns = firstFields.Length;
         if (columns < 2)
         {
-            throw new DataFormatException(
+            throw ImplicitRegException.BadInput(
                 $"{where}: line {lineNumber} has a single column (delimiter {Show(delimiter)}); a label column and at least one feature column are needed");
         }
         var hasHeader = options.HasHeader ?? firstFields.Any(f => !TryParseNumber(f, out _));
@@ -89,7 +89,7 @@ public static class CsvData
         }
         if (labels.Count == 0)
         {
-            throw new DataFormatException($"{where} has a header but no data rows");
+            throw ImplicitRegException.BadInput($"{where} has a header but no data rows");
         }
 
         var n = labels.Count;
@@ -101,7 +101,7 @@ public static class CsvData
         {
             if (fields.Length != columns)
             {
-                throw new DataFormatException($"{where}: line {number} has {fields.Length} fields, expected {columns} like line {firstDataLine switch { < 0 => 1, var l => l }}");
+                throw ImplicitRegException.BadInput($"{where}: line {number} has {fields.Length} fields, expected {columns} like line {firstDataLine switch { < 0 => 1, var l => l }}");
             }
             for (var c = 0; c < columns; c++)
             {
@@ -112,7 +112,7 @@ public static class CsvData
                     var problem = text.Length == 0 || text == "\"\"" ? "missing value"
                         : double.TryParse(Unquote(text), NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? $"'{text}' is not a finite number"
                         : $"'{Truncate(text)}' is not a number";
-                    throw new DataFormatException($"{where}: line {number}, {column}: {problem}");
+                    throw ImplicitRegException.BadInput($"{where}: line {number}, {column}: {problem}");
                 }
                 if (c == labelColumn)
                 {
@@ -136,7 +136,7 @@ public static class CsvData
     {
         if (kind == LabelKind.Class && firstNonIntegralLine > 0)
         {
-            throw new DataFormatException($"{where}: line {firstNonIntegralLine}: the label is not an integer class label");
+            throw ImplicitRegException.BadInput($"{where}: line {firstNonIntegralLine}: the label is not an integer class label");
         }
         if (kind == LabelKind.Float || (kind == LabelKind.Auto && firstNonIntegralLine > 0))
         {
@@ -156,11 +156,11 @@ public static class CsvData
             var resolved = index < 0 ? columns + index : index;
             return resolved >= 0 && resolved < columns
                 ? resolved
-                : throw new DataFormatException($"{where}: label column {index} is outside the {columns} columns (0..{columns - 1}, or negative from the end)");
+                : throw ImplicitRegException.BadInput($"{where}: label column {index} is outside the {columns} columns (0..{columns - 1}, or negative from the end)");
         }
         if (header is null)
         {
-            throw new DataFormatException($"{where}: label column '{option}' is a name but the file has no header row; give its 0-based index");
+            throw ImplicitRegException.BadInput($"{where}: label column '{option}' is a name but the file has no header row; give its 0-based index");
         }
         var byName = Array.IndexOf(header, option);
         if (byName < 0)
@@ -169,7 +169,7 @@ public static class CsvData
         }
         return byName >= 0
             ? byName
-            : throw new DataFormatException($"{where}: no column named '{option}' in the header ({string.Join(", ", header.Take(10))}{(header.Length > 10 ? ", ..." : "")})");
+            : throw ImplicitRegException.BadInput($"{where}: no column named '{option}' in the header ({string.Join(", ", header.Take(10))}{(header.Length > 10 ? ", ..." : "")})");
     }
 
     private static char DetectDelimiter(string line)

@@ -41,27 +41,9 @@ internal static class DataFiles
         return leaveOpen ? new NonClosingStream(stream) : stream;
     }
 
-    public static FileStream OpenRead(string path)
-    {
-        try
-        {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw CannotRead(path, e);
-        }
-    }
+    public static FileStream OpenRead(string path) => UserFiles.OpenRead(path);
 
-    public static DataFormatException CannotRead(string path, Exception e) => e switch
-    {
-        FileNotFoundException => new DataFormatException($"'{path}': file not found", e),
-        DirectoryNotFoundException => new DataFormatException($"'{path}': folder not found", e),
-        InvalidDataException => new DataFormatException($"'{path}': corrupt compressed data ({e.Message})", e),
-        _ => new DataFormatException($"'{path}': cannot be read ({e.Message})", e),
-    };
-
-    /// <summary>Runs a read and turns I/O and decompression failures into a <see cref="DataFormatException"/> naming the file.</summary>
+    /// <summary>Runs a read and turns I/O and decompression failures into bad input naming the file (<see cref="UserFiles.CannotRead"/>).</summary>
     public static T Guard<T>(string path, Func<T> read)
     {
         try
@@ -70,7 +52,7 @@ internal static class DataFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            throw CannotRead(path, e);
+            throw UserFiles.CannotRead(path, e);
         }
     }
 

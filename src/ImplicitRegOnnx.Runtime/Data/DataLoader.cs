@@ -8,7 +8,7 @@ public static class DataLoader
     /// <see cref="DataLoadOptions.LabelsPath"/> or the file next to it); a folder with x.npy and
     /// y.npy; an IDX images file (labels likewise); anything else is read as CSV.
     /// </summary>
-    /// <exception cref="DataFormatException">The file is missing, malformed or incomplete; the message names it.</exception>
+    /// <exception cref="ImplicitRegException">The file is missing, malformed or incomplete; the message names it.</exception>
     public static Dataset Load(string path, DataLoadOptions? options = null)
     {
         options ??= DataLoadOptions.Default;
@@ -59,9 +59,9 @@ public static class DataLoader
         {
             return data.Reshape([.. options.ExampleShape]);
         }
-        catch (DataFormatException e)
+        catch (ImplicitRegException e)
         {
-            throw new DataFormatException($"{where}: {e.Message}", e);
+            throw e.Within(where);
         }
     }
 }

@@ -185,14 +185,14 @@ public sealed class Dataset
     /// The same examples with features of another example shape holding as many values, e.g.
     /// [784] → [1, 28, 28]. One dimension may be -1 (inferred).
     /// </summary>
-    /// <exception cref="DataFormatException">The shapes hold different numbers of values.</exception>
+    /// <exception cref="ImplicitRegException">The shapes hold different numbers of values.</exception>
     public Dataset Reshape(params long[] exampleShape)
     {
         var shape = (long[])exampleShape.Clone();
         var unknown = Array.FindAll(Enumerable.Range(0, shape.Length).ToArray(), i => shape[i] < 0);
         if (unknown.Length > 1)
         {
-            throw new DataFormatException($"example shape [{string.Join(",", exampleShape)}] has more than one unknown dimension");
+            throw ImplicitRegException.BadInput($"example shape [{string.Join(",", exampleShape)}] has more than one unknown dimension");
         }
         if (unknown.Length == 1)
         {
@@ -219,7 +219,7 @@ public sealed class Dataset
     {
         if (inputDims.Count == 0)
         {
-            throw new DataFormatException("the model input is a scalar, not a batch of examples");
+            throw ImplicitRegException.BadInput("the model input is a scalar, not a batch of examples");
         }
         var shape = inputDims.Skip(1).Select(d => d > 0 ? d : -1).ToArray();
         return shape.AsSpan().SequenceEqual(ExampleShape) ? this : Reshape(shape);
@@ -234,8 +234,8 @@ public sealed class Dataset
     public override string ToString() =>
         $"{Count} examples of [{string.Join(",", ExampleShape)}] float32, labels [{string.Join(",", LabelShape)}] {Labels.ElementType.Name()}";
 
-    private DataFormatException ShapeMismatch(long[] exampleShape) =>
-        new($"examples of shape [{string.Join(",", ExampleShape)}] ({FeaturesPerExample} values) cannot take the shape [{string.Join(",", exampleShape)}]");
+    private ImplicitRegException ShapeMismatch(long[] exampleShape) =>
+        ImplicitRegException.BadInput($"examples of shape [{string.Join(",", ExampleShape)}] ({FeaturesPerExample} values) cannot take the shape [{string.Join(",", exampleShape)}]");
 
     private List<int[]> ClassGroups()
     {

@@ -20,7 +20,7 @@ public static class DigitsData
     private static readonly DataLoadOptions CsvOptions = new() { HasHeader = false, Delimiter = ',', Labels = LabelKind.Class };
 
     /// <summary>All 1797 examples: features [N, 64] (or [N, 1, 8, 8] with <paramref name="imageShape"/>) in [0, 1], labels int64 [N].</summary>
-    /// <exception cref="DataFormatException">The file is missing or is not the digits data.</exception>
+    /// <exception cref="ImplicitRegException">The file is missing or is not the digits data.</exception>
     public static Dataset LoadAll(string path, bool imageShape = false) => Prepare(CsvData.Load(path, CsvOptions), path, imageShape);
 
     /// <summary>As <see cref="LoadAll(string, bool)"/>, from a (gzip-compressed or plain) stream, e.g. an embedded resource.</summary>
@@ -42,19 +42,19 @@ public static class DigitsData
     {
         if (data.FeaturesPerExample != FeatureCount || data.LabelsPerExample != 1)
         {
-            throw new DataFormatException($"'{source}' is not the digits data: {data.FeaturesPerExample + 1} columns instead of {FeatureCount + 1}");
+            throw ImplicitRegException.BadInput($"'{source}' is not the digits data: {data.FeaturesPerExample + 1} columns instead of {FeatureCount + 1}");
         }
         var labels = data.Labels.ToArray<long>();
         if (labels.Any(l => l is < 0 or >= ClassCount))
         {
-            throw new DataFormatException($"'{source}' is not the digits data: labels outside 0..{ClassCount - 1}");
+            throw ImplicitRegException.BadInput($"'{source}' is not the digits data: labels outside 0..{ClassCount - 1}");
         }
         var values = data.FeatureValues;
         foreach (var v in values)
         {
             if (v is < 0 or > 16)
             {
-                throw new DataFormatException($"'{source}' is not the digits data: a pixel value {v} outside 0..16");
+                throw ImplicitRegException.BadInput($"'{source}' is not the digits data: a pixel value {v} outside 0..16");
             }
         }
         var scaled = Normalization.Apply(data);

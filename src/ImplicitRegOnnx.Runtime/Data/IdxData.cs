@@ -23,7 +23,7 @@ public static class IdxData
     /// train-images-idx3-ubyte[.gz] → train-labels-idx1-ubyte[.gz]). Images [N, rows, cols] stay
     /// [N, rows, cols] unless <see cref="DataLoadOptions.ExampleShape"/> says otherwise.
     /// </summary>
-    /// <exception cref="DataFormatException">A file is unreadable, not IDX, truncated, or the counts differ.</exception>
+    /// <exception cref="ImplicitRegException">A file is unreadable, not IDX, truncated, or the counts differ.</exception>
     public static Dataset Load(string imagesPath, string? labelsPath = null, DataLoadOptions? options = null)
     {
         options ??= DataLoadOptions.Default;
@@ -32,7 +32,7 @@ public static class IdxData
         var labels = Read(labelsPath);
         if (images.Dims.Length == 0 || labels.Dims.Length == 0 || images.Dims[0] != labels.Dims[0])
         {
-            throw new DataFormatException(
+            throw ImplicitRegException.BadInput(
                 $"'{imagesPath}' holds {(images.Dims.Length == 0 ? 0 : images.Dims[0])} examples but '{labelsPath}' holds {(labels.Dims.Length == 0 ? 0 : labels.Dims[0])} labels");
         }
         var where = $"'{imagesPath}' and '{labelsPath}'";
@@ -56,7 +56,7 @@ public static class IdxData
         var got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
         if (got < 4 || magic[0] != 0 || magic[1] != 0)
         {
-            throw new DataFormatException($"{where} is not an IDX file (it does not start with two zero bytes, a type code and a rank)");
+            throw ImplicitRegException.BadInput($"{where} is not an IDX file (it does not start with two zero bytes, a type code and a rank)");
         }
         var (type, size) = magic[2] switch
         {
@@ -66,17 +66,17 @@ public static class IdxData
             0x0C => (ElementType.Int32, 4),
             0x0D => (ElementType.Float, 4),
             0x0E => (ElementType.Double, 8),
-            var code => throw new DataFormatException($"{where} has the unknown IDX type code 0x{code:X2} (known: 08, 09, 0B, 0C, 0D, 0E)"),
+            var code => throw ImplicitRegException.BadInput($"{where} has the unknown IDX type code 0x{code:X2} (known: 08, 09, 0B, 0C, 0D, 0E)"),
         };
         int rank = magic[3];
         if (rank == 0)
         {
-            throw new DataFormatException($"{where} is an IDX file of rank 0; examples need at least one dimension");
+            throw ImplicitRegException.BadInput($"{where} is an IDX file of rank 0; examples need at least one dimension");
         }
         var dimBytes = new byte[4 * rank];
         if (stream.ReadAtLeast(dimBytes, dimBytes.Length, throwOnEndOfStream: false) < dimBytes.Length)
         {
-            throw new DataFormatException($"{where} is truncated: its header announces {rank} dimensions but ends before them");
+            throw ImplicitRegException.BadInput($"{where} is truncated: its header announces {rank} dimensions but ends before them");
         }
         var dims = new long[rank];
         long count = 1;
@@ -88,19 +88,19 @@ public static class IdxData
         var shape = $"[{string.Join(",", dims)}]";
         if (count > Array.MaxLength / size)
         {
-            throw new DataFormatException($"{where}: the IDX shape {shape} is too large to load");
+            throw ImplicitRegException.BadInput($"{where}: the IDX shape {shape} is too large to load");
         }
         var data = new byte[count * size];
         var read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
         if (read < data.Length)
         {
-            throw new DataFormatException(
+            throw ImplicitRegException.BadInput(
                 $"{where} is truncated: shape {shape} of {type.Name()} needs {data.Length} bytes of data, the file has {read}");
         }
         Span<byte> extra = stackalloc byte[1];
         if (stream.Read(extra) > 0)
         {
-            throw new DataFormatException($"{where} has data after the {data.Length} bytes its header {shape} announces");
+            throw ImplicitRegException.BadInput($"{where} has data after the {data.Length} bytes its header {shape} announces");
         }
         if (size > 1)
         {
@@ -115,7 +115,7 @@ public static class IdxData
 
     internal static string FindLabelsFile(string imagesPath) =>
         DataFiles.FindCompanion(imagesPath, CompanionTokens, out var tried)
-        ?? throw new DataFormatException(tried.Count == 0
+        ?? throw ImplicitRegException.BadInput(tried.Count == 0
             ? $"'{imagesPath}': no labels file given, and its name (no 'images' part) does not tell where it is"
             : $"'{imagesPath}': no labels file given and none next to it (looked for {string.Join(", ", tried)})");
 }

@@ -65,7 +65,7 @@ public sealed record Normalization
         }
         if (training.Count == 0)
         {
-            throw new DataFormatException("cannot fit a normalization on a training set without examples");
+            throw ImplicitRegException.BadInput("cannot fit a normalization on a training set without examples");
         }
         var f = training.FeaturesPerExample;
         var values = training.FeatureValues;
@@ -111,11 +111,14 @@ public sealed record Normalization
         return new Normalization { Kind = kind, Offsets = offsets, Divisors = divisors };
     }
 
+    /// <summary>How error messages name <see cref="Parse(string, Dataset)"/>'s spec.</summary>
+    private const string SpecParameter = "Normalization.Parse";
+
     /// <summary>
     /// Parses a command-line spelling and fits it on the training set: none, scale (÷255),
     /// scale:D or scale=D, standardize, minmax.
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown spelling (the message lists the valid ones).</exception>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: an unknown spelling (the message lists the valid ones).</exception>
     public static Normalization Parse(string spec, Dataset training)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -129,23 +132,23 @@ public sealed record Normalization
             "scale" => NormalizationKind.Scale,
             "standardize" or "standard" or "zscore" => NormalizationKind.Standardize,
             "minmax" or "min-max" => NormalizationKind.MinMax,
-            _ => throw new ArgumentException($"Unknown normalization '{spec}'; use none, scale, scale:DIVISOR, standardize or minmax.", nameof(spec)),
+            _ => throw ImplicitRegException.BadParameter(SpecParameter, $"{spec}: unknown normalization; use none, scale, scale:DIVISOR, standardize or minmax"),
         };
         if (argument is not null && kind != NormalizationKind.Scale)
         {
-            throw new ArgumentException($"Normalization '{name}' takes no value ('{spec}').", nameof(spec));
+            throw ImplicitRegException.BadParameter(SpecParameter, $"{spec}: normalization '{name}' takes no value");
         }
         var divisor = 255.0;
         if (argument is not null
             && (!double.TryParse(argument, NumberStyles.Float, CultureInfo.InvariantCulture, out divisor) || !(divisor > 0) || !double.IsFinite(divisor)))
         {
-            throw new ArgumentException($"The scale divisor in '{spec}' is not a positive number.", nameof(spec));
+            throw ImplicitRegException.BadParameter(SpecParameter, $"{spec}: the scale divisor is not a positive number");
         }
         return Fit(kind, training, divisor);
     }
 
     /// <summary>The data set with normalized features (labels unchanged).</summary>
-    /// <exception cref="DataFormatException">Per-feature statistics fitted on another number of features.</exception>
+    /// <exception cref="ImplicitRegException">Per-feature statistics fitted on another number of features.</exception>
     public Dataset Apply(Dataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -180,7 +183,7 @@ public sealed record Normalization
         var divisors = Divisors ?? throw new InvalidOperationException($"{Kind} normalization without divisors.");
         if (offsets.Length != featuresPerExample || divisors.Length != featuresPerExample || features.Length % featuresPerExample != 0)
         {
-            throw new DataFormatException(
+            throw ImplicitRegException.BadInput(
                 $"the {Kind} normalization was fitted on {offsets.Length} features per example, the data has {featuresPerExample}");
         }
         for (var row = 0; row < features.Length; row += featuresPerExample)
@@ -196,7 +199,7 @@ public sealed record Normalization
     public string ToJson() => JsonSerializer.Serialize(this, DataJsonContext.Default.Normalization);
 
     /// <summary>Reads a normalization written by <see cref="ToJson"/>.</summary>
-    /// <exception cref="DataFormatException">Not valid JSON of a normalization.</exception>
+    /// <exception cref="ImplicitRegException">Not valid JSON of a normalization.</exception>
     public static Normalization FromJson(string json)
     {
         Normalization? result;
@@ -206,14 +209,14 @@ public sealed record Normalization
         }
         catch (JsonException e)
         {
-            throw new DataFormatException($"normalization JSON is invalid: {e.Message}", e);
+            throw ImplicitRegException.BadInput($"normalization JSON is invalid: {e.Message}", e);
         }
         if (result is null
             || (result.Kind is NormalizationKind.Standardize or NormalizationKind.MinMax
                 && (result.Offsets is null || result.Divisors is null || result.Offsets.Length != result.Divisors.Length))
             || (result.Kind == NormalizationKind.Scale && !(result.Divisor > 0)))
         {
-            throw new DataFormatException("normalization JSON is incomplete (missing or inconsistent parameters)");
+            throw ImplicitRegException.BadInput("normalization JSON is incomplete (missing or inconsistent parameters)");
         }
         return result;
     }

@@ -24,14 +24,14 @@ public static class NumpyData
     /// <see cref="DataLoadOptions.LabelsName"/>, else by the usual names (x/y, input/target, ...),
     /// else, once the labels are found, the only other array is the features.
     /// </summary>
-    /// <exception cref="DataFormatException">The file is unreadable or lacks either array.</exception>
+    /// <exception cref="ImplicitRegException">The file is unreadable or lacks either array.</exception>
     public static Dataset LoadNpz(string path, DataLoadOptions? options = null)
     {
         options ??= DataLoadOptions.Default;
         var arrays = Read(path, () => NpzArchive.Read(path));
         var where = $"'{path}'";
         var labelsName = Pick(arrays, options.LabelsName, LabelNames, where, "labels")
-            ?? throw new DataFormatException(
+            ?? throw ImplicitRegException.BadInput(
                 $"{where} has no labels array: looked for {string.Join(", ", LabelNames)}; it holds {Holds(arrays)} (name it with the labels-name option)");
         var featuresName = Pick(arrays, options.FeaturesName, FeatureNames, where, "features");
         if (featuresName is null)
@@ -39,7 +39,7 @@ public static class NumpyData
             var others = arrays.Keys.Where(k => k != labelsName).ToList();
             featuresName = others.Count == 1
                 ? others[0]
-                : throw new DataFormatException(
+                : throw ImplicitRegException.BadInput(
                     $"{where} has no features array: looked for {string.Join(", ", FeatureNames)}; it holds {Holds(arrays)} (name it with the features-name option)");
         }
         return Build(arrays[featuresName], arrays[labelsName], where, options);
@@ -70,12 +70,12 @@ public static class NumpyData
                 return LoadNpyPair(xPath, yPath, options);
             }
         }
-        throw new DataFormatException($"'{folder}': folder has no x.npy and y.npy (or input.npy and target.npy) pair");
+        throw ImplicitRegException.BadInput($"'{folder}': folder has no x.npy and y.npy (or input.npy and target.npy) pair");
     }
 
     internal static string FindLabelsFile(string featuresPath) =>
         DataFiles.FindCompanion(featuresPath, CompanionTokens, out var tried)
-        ?? throw new DataFormatException(tried.Count == 0
+        ?? throw ImplicitRegException.BadInput(tried.Count == 0
             ? $"'{featuresPath}': no labels file given, and its name (no x, input or features part) does not tell where it is"
             : $"'{featuresPath}': no labels file given and none next to it (looked for {string.Join(", ", tried)})");
 
@@ -83,7 +83,7 @@ public static class NumpyData
     {
         if (features.Dims.Length == 0 || labels.Dims.Length == 0 || features.Dims[0] != labels.Dims[0])
         {
-            throw new DataFormatException(
+            throw ImplicitRegException.BadInput(
                 $"{where}: features of shape [{string.Join(",", features.Dims)}] and labels of shape [{string.Join(",", labels.Dims)}] do not have the same number of examples");
         }
         var data = new Dataset(TensorConversion.ToFeatures(features, where), TensorConversion.ToLabels(labels, options.Labels, where));
@@ -96,7 +96,7 @@ public static class NumpyData
         {
             return arrays.ContainsKey(given)
                 ? given
-                : throw new DataFormatException($"{where} has no {role} array '{given}'; it holds {Holds(arrays)}");
+                : throw ImplicitRegException.BadInput($"{where} has no {role} array '{given}'; it holds {Holds(arrays)}");
         }
         return usual.FirstOrDefault(arrays.ContainsKey);
     }
@@ -104,15 +104,6 @@ public static class NumpyData
     private static string Holds(IReadOnlyDictionary<string, Tensor> arrays) =>
         arrays.Count == 0 ? "no arrays" : string.Join(", ", arrays.Keys.Select(k => $"'{k}'"));
 
-    private static T Read<T>(string path, Func<T> read)
-    {
-        try
-        {
-            return DataFiles.Guard(path, read);
-        }
-        catch (NumpyFormatException e)
-        {
-            throw new DataFormatException(e.Message.Contains(path, StringComparison.Ordinal) ? e.Message : $"'{path}': {e.Message}", e);
-        }
-    }
+    /// <summary>Reads a NumPy file; its reader names the file in every message, I/O failures included.</summary>
+    private static T Read<T>(string path, Func<T> read) => DataFiles.Guard(path, read);
 }

@@ -11,7 +11,7 @@ internal static class TensorConversion
     {
         if (tensor.Dims.Length == 0)
         {
-            throw new DataFormatException($"{where}: features '{tensor.Name}' are a scalar, not one row per example");
+            throw ImplicitRegException.BadInput($"{where}: features '{tensor.Name}' are a scalar, not one row per example");
         }
         long[] dims = tensor.Dims.Length == 1 ? [tensor.Dims[0], 1] : tensor.Dims;
         var values = ToFloats(tensor, where, "features");
@@ -23,12 +23,12 @@ internal static class TensorConversion
     {
         if (tensor.Dims.Length == 0)
         {
-            throw new DataFormatException($"{where}: labels '{tensor.Name}' are a scalar, not one per example");
+            throw ImplicitRegException.BadInput($"{where}: labels '{tensor.Name}' are a scalar, not one per example");
         }
         var integral = tensor.ElementType.IsInteger() || tensor.ElementType == ElementType.Bool;
         if (!integral && !tensor.ElementType.IsFloatingPoint())
         {
-            throw new DataFormatException($"{where}: labels '{tensor.Name}' have the non-numeric type {tensor.ElementType.Name()}");
+            throw ImplicitRegException.BadInput($"{where}: labels '{tensor.Name}' have the non-numeric type {tensor.ElementType.Name()}");
         }
         var asClass = kind == LabelKind.Class || (kind == LabelKind.Auto && integral);
         if (!asClass)
@@ -54,7 +54,7 @@ internal static class TensorConversion
                 var v = values[i];
                 if (v != Math.Floor(v) || Math.Abs(v) > (1L << 53))
                 {
-                    throw new DataFormatException($"{where}: label {i} is {v}, not an integer class label");
+                    throw ImplicitRegException.BadInput($"{where}: label {i} is {v}, not an integer class label");
                 }
                 classes[i] = (long)v;
             }
@@ -100,7 +100,7 @@ internal static class TensorConversion
             default:
                 if (tensor.ElementType == ElementType.String)
                 {
-                    throw new DataFormatException($"{where}: {role} '{tensor.Name}' are strings, not numbers");
+                    throw ImplicitRegException.BadInput($"{where}: {role} '{tensor.Name}' are strings, not numbers");
                 }
                 return Array.ConvertAll(tensor.ToDoubles(), static v => (float)v);
         }

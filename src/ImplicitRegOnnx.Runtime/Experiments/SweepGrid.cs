@@ -19,7 +19,7 @@ public static class SweepGrid
     /// <paramref name="zipped"/> group, which become one axis and must have lists of equal length.
     /// Axes keep the order of <paramref name="lists"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">A zipped option has no list, is in two groups, or the lengths differ.</exception>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: a zipped axis has no list, is in two groups, or the lengths differ.</exception>
     public static IReadOnlyList<SweepAxis> Axes(IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> lists, IReadOnlyList<IReadOnlyList<string>>? zipped = null)
     {
         var byName = lists.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
@@ -30,17 +30,17 @@ public static class SweepGrid
             {
                 if (!byName.ContainsKey(name))
                 {
-                    throw new ArgumentException($"--{name} is zipped but has no values");
+                    throw ImplicitRegException.BadInput($"axis '{name}' is zipped but has no values");
                 }
                 if (!groupOf.TryAdd(name, group))
                 {
-                    throw new ArgumentException($"--{name} is in two zipped groups");
+                    throw ImplicitRegException.BadInput($"axis '{name}' is in two zipped groups");
                 }
             }
             var lengths = group.Select(n => byName[n].Count).Distinct().ToList();
             if (lengths.Count > 1)
             {
-                throw new ArgumentException($"zipped options need lists of equal length: {string.Join(", ", group.Select(n => $"--{n} has {byName[n].Count}"))}");
+                throw ImplicitRegException.BadInput($"zipped axes need lists of equal length: {string.Join(", ", group.Select(n => $"'{n}' has {byName[n].Count}"))}");
             }
         }
         var axes = new List<SweepAxis>();
@@ -80,13 +80,13 @@ public static class SweepGrid
     }
 
     /// <summary>Splits a list value ("0.1,0.2, 0.4") into its trimmed items; empty items are an error.</summary>
-    /// <exception cref="ArgumentException">An item is empty.</exception>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: an item is empty.</exception>
     public static IReadOnlyList<string> SplitList(string list)
     {
         var items = list.Split(',', StringSplitOptions.TrimEntries);
         if (items.Any(i => i.Length == 0))
         {
-            throw new ArgumentException($"'{list}' has an empty item; separate values with single commas");
+            throw ImplicitRegException.BadInput($"'{list}' has an empty item; separate values with single commas");
         }
         return items;
     }

@@ -18,7 +18,7 @@ public static class EquivalenceCheck
 {
     /// <summary>
     /// Make <paramref name="feeds"/> with <see cref="RandomFeeds.Create"/> from the reference model.
-    /// Throws <see cref="ModelRunException"/> when ORT cannot run the reference (nothing to compare
+    /// Throws <see cref="ImplicitRegException"/> (kind <see cref="ErrorKind.Failed"/>) when ORT cannot run the reference (nothing to compare
     /// against); a candidate that fails to run is reported as a difference.
     /// </summary>
     public static EquivalenceResult Run(IReadOnlyList<Tensor> feeds, string referencePath, string candidatePath, Tolerance? tolerance = null)
@@ -34,7 +34,7 @@ public static class EquivalenceCheck
             using var runner = ModelRunner.FromFile(candidatePath);
             actual = runner.Run(feeds);
         }
-        catch (ModelRunException e)
+        catch (ImplicitRegException e)
         {
             return new EquivalenceResult([e.Message], 0);
         }

@@ -26,6 +26,29 @@ public sealed record GradientCheckOptions
 
     /// <summary>The largest relative error that passes (see <see cref="GradientCheck.DefaultThreshold"/>).</summary>
     public double Threshold { get; init; } = GradientCheck.DefaultThreshold;
+
+    /// <summary>Checks the batch, the directions and the gradient's options; <see cref="GradientCheck.Run(Model, GradientCheckOptions)"/> calls it first.</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property.</exception>
+    public void Validate()
+    {
+        Gradient.Validate();
+        if (Batch < 1)
+        {
+            throw ImplicitRegException.BadParameter("GradientCheckOptions.Batch", FormattableString.Invariant($"must be at least 1, got {Batch}"));
+        }
+        if (Batch % Gradient.Penalty.Microbatches != 0)
+        {
+            throw ImplicitRegException.BadParameter("GradientCheckOptions.Batch", FormattableString.Invariant($"{Batch} is not divisible by PenaltyOptions.Microbatches {Gradient.Penalty.Microbatches}"));
+        }
+        if (Directions < 1)
+        {
+            throw ImplicitRegException.BadParameter("GradientCheckOptions.Directions", FormattableString.Invariant($"must be at least 1, got {Directions}"));
+        }
+        if (DefaultDim < 0 || Dims.Any(d => d.Value < 0))
+        {
+            throw ImplicitRegException.BadParameter("GradientCheckOptions.Dims", "sizes must be non-negative");
+        }
+    }
 }
 
 /// <summary>One directional derivative: central difference against the toolkit's gradient.</summary>
@@ -125,6 +148,7 @@ public static class GradientCheck
     {
         ArgumentNullException.ThrowIfNull(inference);
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         // The penalty's gradient is checked on its own: with c = 1, objective_grad − grad is ∇R exactly
         // as the step model computes it, whatever c the caller asked for (c only scales the objective).
         var gradientOptions = options.Gradient with
@@ -154,8 +178,8 @@ public static class GradientCheck
         var center = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var name in gradient.Parameters)
         {
-            var value = graph.FindValue(name) ?? throw new TrainingSetupException($"the gradient model has no parameter '{name}'");
-            center[name] = value.Initializer ?? throw new TrainingSetupException($"parameter '{name}' is not an initializer of the gradient model");
+            var value = graph.FindValue(name) ?? throw ImplicitRegException.BadInput($"the gradient model has no parameter '{name}'");
+            center[name] = value.Initializer ?? throw ImplicitRegException.BadInput($"parameter '{name}' is not an initializer of the gradient model");
             graph.RemoveInitializer(value);
             graph.AddInput(value);
         }
@@ -169,7 +193,7 @@ public static class GradientCheck
             var feeds = graph.RequiredInputs.Select(v =>
                 (parameters.TryGetValue(v.Name, out var p) ? p
                     : batch.TryGetValue(v.Name, out var x) ? x
-                    : throw new TrainingSetupException($"no value for input '{v.Name}' of the gradient model")).WithName(v.Name)).ToList();
+                    : throw ImplicitRegException.BadInput($"no value for input '{v.Name}' of the gradient model")).WithName(v.Name)).ToList();
             return runner.Run(feeds).ToDictionary(o => o.Name, o => o.Tensor!, StringComparer.Ordinal);
         }
 
@@ -321,7 +345,7 @@ public static class GradientCheck
         {
             if (input.Shape is not { } shape)
             {
-                throw new FeedException($"input '{input.Name}' has no declared shape (unknown rank), so no random data can be made for it");
+                throw ImplicitRegException.BadInput($"input '{input.Name}' has no declared shape (unknown rank), so no random data can be made for it");
             }
             shapes[input.Name] = [.. shape.Select((dim, i) =>
                 dim.Value is > 0 and var size ? size
@@ -341,7 +365,7 @@ public static class GradientCheck
         using (var runner = ModelRunner.FromBytes(inference.ToBytes()))
         {
             output = runner.Run(feeds).FirstOrDefault(o => o.Name == outputName)?.Tensor
-                ?? throw new TrainingSetupException($"output '{outputName}' did not come back from a run of the model");
+                ?? throw ImplicitRegException.BadInput($"output '{outputName}' did not come back from a run of the model");
         }
         var random = new Random(options.Seed + 1);
         var loss = options.Gradient.Loss;
@@ -395,7 +419,7 @@ public static class GradientCheck
         ElementType.Float => (float)value,
         ElementType.Float16 => (double)(Half)value,
         ElementType.Double => value,
-        _ => throw new TrainingSetupException($"parameters of element type {type.Name()} cannot be checked (float, double or float16)"),
+        _ => throw ImplicitRegException.BadInput($"parameters of element type {type.Name()} cannot be checked (float, double or float16)"),
     };
 
     private static Tensor FromDoubles(ElementType type, double[] values, long[] dims, string name) => type switch

@@ -6,24 +6,6 @@ using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace ImplicitRegOnnx.Runtime.Verification;
 
-/// <summary>ONNX Runtime could not load or run a model; the message is one line from ORT.</summary>
-public sealed class ModelRunException : Exception
-{
-    public ModelRunException()
-    {
-    }
-
-    public ModelRunException(string message)
-        : base(message)
-    {
-    }
-
-    public ModelRunException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
 /// <summary>One output of a run: a tensor, a sequence of outputs, or a kind this helper does not read.</summary>
 public sealed record RunOutput(string Name, Tensor? Tensor, IReadOnlyList<RunOutput>? Sequence, string? Unsupported = null);
 
@@ -58,7 +40,7 @@ public sealed class ModelRunner : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new ModelRunException("ONNX Runtime cannot load the model: " + OneLine(e.Message), e);
+            throw ImplicitRegException.Failed("ONNX Runtime cannot load the model: " + OneLine(e.Message), e);
         }
     }
 
@@ -76,7 +58,7 @@ public sealed class ModelRunner : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new ModelRunException("ONNX Runtime cannot load the model: " + OneLine(e.Message), e);
+            throw ImplicitRegException.Failed("ONNX Runtime cannot load the model: " + OneLine(e.Message), e);
         }
     }
 
@@ -102,7 +84,7 @@ public sealed class ModelRunner : IDisposable
             }
             catch (OnnxRuntimeException e)
             {
-                throw new ModelRunException("ONNX Runtime failed to run the model: " + OneLine(e.Message), e);
+                throw ImplicitRegException.Failed("ONNX Runtime failed to run the model: " + OneLine(e.Message), e);
             }
             using (results)
             {

@@ -25,24 +25,6 @@ public sealed record FeedOptions
     public int Seed { get; init; } = 1234;
 }
 
-/// <summary>The input could not be filled with random data (unknown rank, non-tensor type, unsupported element type).</summary>
-public sealed class FeedException : Exception
-{
-    public FeedException()
-    {
-    }
-
-    public FeedException(string message)
-        : base(message)
-    {
-    }
-
-    public FeedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
 /// <summary>
 /// Random inputs for a model, built from the declared types of its graph inputs: floats uniform in
 /// [-1, 1), integers small and non-negative, bools random, unless <see cref="FeedOptions.Values"/> fixes
@@ -51,29 +33,35 @@ public sealed class FeedException : Exception
 public static class RandomFeeds
 {
     /// <summary>One tensor per input the caller must feed (graph inputs that are not initializers).</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: with <see cref="ImplicitRegException.Parameter"/>
+    /// set when <paramref name="options"/> name an input the model lacks or give a shape of the wrong rank, without it when an input
+    /// cannot be filled (not a tensor, unknown rank, an unsupported element type, too large).</exception>
     public static IReadOnlyList<Tensor> Create(Model model, FeedOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         options ??= new FeedOptions();
+        CheckInputNames(model, options.Shapes.Keys, "FeedOptions.Shapes");
+        CheckInputNames(model, options.Values.Keys, "FeedOptions.Values");
         var random = new Random(options.Seed);
         var feeds = new List<Tensor>();
         foreach (var input in model.Graph.RequiredInputs)
         {
             if (input.Type is not TensorType tensorType)
             {
-                throw new FeedException($"input '{input.Name}' has type {Describe(input.Type)}; only tensor inputs can be filled with random data");
+                throw ImplicitRegException.BadInput($"input '{input.Name}' has type {Describe(input.Type)}; only tensor inputs can be filled with random data");
             }
             if (options.Shapes.TryGetValue(input.Name, out var given))
             {
                 if (tensorType.Shape is not null && tensorType.Shape.Rank != given.Length)
                 {
-                    throw new FeedException($"input '{input.Name}' has rank {tensorType.Shape.Rank}, but a shape of rank {given.Length} was given for it");
+                    throw ImplicitRegException.BadParameter("FeedOptions.Shapes", $"{input.Name}: the model declares input '{input.Name}' with rank {tensorType.Shape.Rank} {tensorType.Shape}, but {given.Length} sizes were given");
                 }
                 feeds.Add(Fill(input.Name, tensorType.ElementType, given, random, options));
                 continue;
             }
             if (tensorType.Shape is null)
             {
-                throw new FeedException($"input '{input.Name}' has no declared shape (unknown rank), so no random data can be made for it");
+                throw ImplicitRegException.BadInput($"input '{input.Name}' has no declared shape (unknown rank), so no random data can be made for it; give its shape in FeedOptions.Shapes");
             }
             var dims = tensorType.Shape.Select(d => Size(d, options, input.Name)).ToArray();
             feeds.Add(Fill(input.Name, tensorType.ElementType, dims, random, options));
@@ -81,11 +69,20 @@ public static class RandomFeeds
         return feeds;
     }
 
+    private static void CheckInputNames(Model model, IEnumerable<string> names, string parameter)
+    {
+        var inputs = model.Graph.RequiredInputs.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in names.Where(n => !inputs.Contains(n)))
+        {
+            throw ImplicitRegException.BadParameter(parameter, $"{name}: the model has no input named '{name}'; its inputs are {string.Join(", ", inputs.Order(StringComparer.Ordinal))}");
+        }
+    }
+
     private static long Size(Dim dim, FeedOptions options, string input)
     {
         var size = dim.Value
             ?? (dim.Symbol is not null && options.Dims.TryGetValue(dim.Symbol, out var given) ? given : options.DefaultDim);
-        return size >= 0 ? size : throw new FeedException($"input '{input}' has a negative dimension {size}");
+        return size >= 0 ? size : throw ImplicitRegException.BadInput($"input '{input}' has a negative dimension {size}");
     }
 
     private static Tensor Fill(string name, ElementType type, long[] dims, Random random, FeedOptions options)
@@ -97,7 +94,7 @@ public static class RandomFeeds
         }
         if (count > 1 << 28)
         {
-            throw new FeedException($"input '{name}' would have {count} elements; give smaller sizes with --dim");
+            throw ImplicitRegException.BadInput($"input '{name}' would have {count} elements; give smaller sizes in FeedOptions.Dims");
         }
         var n = (int)count;
         if (type == ElementType.String)
@@ -113,7 +110,7 @@ public static class RandomFeeds
         if (width < 8 || type is ElementType.Complex64 or ElementType.Complex128 || (!type.IsFloatingPoint() && !type.IsInteger() && type != ElementType.Bool)
             || type is ElementType.Float8E4M3FN or ElementType.Float8E4M3FNUZ or ElementType.Float8E5M2 or ElementType.Float8E5M2FNUZ or ElementType.Float8E8M0)
         {
-            throw new FeedException($"input '{name}' has element type {type.Name()}, which random feeds do not support");
+            throw ImplicitRegException.BadInput($"input '{name}' has element type {type.Name()}, which random feeds do not support");
         }
         var size = width / 8;
         var bytes = new byte[n * size];

@@ -24,7 +24,7 @@ internal static class GradientLowering
         {
             if (!Attributes.Contains(attribute.Name))
             {
-                throw LoweringException.At(node, $"unsupported attribute '{attribute.Name}' (the spec defines xs, y and zs)");
+                throw LoweringErrors.At(node, $"unsupported attribute '{attribute.Name}' (the spec defines xs, y and zs)");
             }
         }
         var graph = node.Graph!;
@@ -33,15 +33,15 @@ internal static class GradientLowering
         var y = Names(node, "y", required: true);
         if (y.Count != 1)
         {
-            throw LoweringException.At(node, "attribute 'y' must name one tensor");
+            throw LoweringErrors.At(node, "attribute 'y' must name one tensor");
         }
         if (node.Inputs.Count != xs.Count + zs.Count || node.Inputs.Any(v => v is null))
         {
-            throw LoweringException.At(node, $"has {node.Inputs.Count} inputs; the spec needs one per name in xs and zs ({xs.Count + zs.Count})");
+            throw LoweringErrors.At(node, $"has {node.Inputs.Count} inputs; the spec needs one per name in xs and zs ({xs.Count + zs.Count})");
         }
         if (node.Outputs.Count > xs.Count)
         {
-            throw LoweringException.At(node, $"has {node.Outputs.Count} outputs; the spec has one per name in xs ({xs.Count})");
+            throw LoweringErrors.At(node, $"has {node.Outputs.Count} outputs; the spec has one per name in xs ({xs.Count})");
         }
         var named = xs.Concat(zs).Select(name => Resolve(node, graph, name)).ToList();
         var target = Resolve(node, graph, y[0]);
@@ -50,7 +50,7 @@ internal static class GradientLowering
         {
             if (binding.Clash() is { } clash)
             {
-                throw LoweringException.At(node, $"{binding} and their shapes clash: {clash}; feed the point at which to take the gradient with the type of '{binding.Named.Name}'");
+                throw LoweringErrors.At(node, $"{binding} and their shapes clash: {clash}; feed the point at which to take the gradient with the type of '{binding.Named.Name}'");
             }
         }
 
@@ -69,7 +69,7 @@ internal static class GradientLowering
             var output = substitutions.Count == 0 ? target : ForwardCloner.Clone(graph, b, substitutions, [target])[0];
             gradients = ReverseMode.Vjp(b, [output], [null], points);
         }
-        catch (Exception e) when (e is GradientException or TrainingSetupException)
+        catch (ImplicitRegException e)
         {
             // A point of unknown shape passes the check above but can still break the copied
             // computation; say which bindings the failure may come from.
@@ -77,7 +77,7 @@ internal static class GradientLowering
             var context = substitutions.Count > 0 && uncertain.Count > 0
                 ? $" (the gradient is taken at points whose shapes may not fit the named tensors: {string.Join("; ", uncertain)})"
                 : "";
-            throw LoweringException.At(node, e.Message + context, e);
+            throw new ImplicitRegException(e.Kind, $"{LoweringErrors.Where(node)}: {e.Message}{context}", e, e.Parameter);
         }
         var outputs = new Value?[node.Outputs.Count];
         for (var i = 0; i < outputs.Length; i++)
@@ -95,18 +95,18 @@ internal static class GradientLowering
         var attribute = node.GetAttribute(name);
         if (attribute is null)
         {
-            return required ? throw LoweringException.At(node, $"the required attribute '{name}' is missing") : [];
+            return required ? throw LoweringErrors.At(node, $"the required attribute '{name}' is missing") : [];
         }
         return attribute.Kind switch
         {
             AttributeKind.Strings => attribute.AsStrings(),
             AttributeKind.String => [attribute.AsString()],
-            _ => throw LoweringException.At(node, $"attribute '{name}' must name tensors (strings), not {attribute.Kind}"),
+            _ => throw LoweringErrors.At(node, $"attribute '{name}' must name tensors (strings), not {attribute.Kind}"),
         };
     }
 
     private static Value Resolve(Node node, Graph graph, string name) =>
-        graph.FindValue(name) ?? throw LoweringException.At(node, $"names '{name}', which no tensor of the graph is called");
+        graph.FindValue(name) ?? throw LoweringErrors.At(node, $"names '{name}', which no tensor of the graph is called");
 
     /// <summary>
     /// Input <see cref="Index"/> of the node is the point at which the tensor <see cref="Named"/> (of

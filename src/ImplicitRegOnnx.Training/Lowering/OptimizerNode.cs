@@ -40,22 +40,22 @@ internal sealed class OptimizerNode
         {
             if (!attributes.Contains(attribute.Name))
             {
-                throw LoweringException.At(node, $"unsupported attribute '{attribute.Name}' (the spec defines {string.Join(", ", attributes)})");
+                throw LoweringErrors.At(node, $"unsupported attribute '{attribute.Name}' (the spec defines {string.Join(", ", attributes)})");
             }
         }
         var variadic = node.Inputs.Count - 2;
         if (variadic <= 0 || variadic % groups != 0)
         {
-            throw LoweringException.At(node, $"has {node.Inputs.Count} inputs; the spec needs R, T and {groups} equal groups of tensors");
+            throw LoweringErrors.At(node, $"has {node.Inputs.Count} inputs; the spec needs R, T and {groups} equal groups of tensors");
         }
         var n = variadic / groups;
         if (node.Outputs.Count != n * (groups - 1))
         {
-            throw LoweringException.At(node, $"has {node.Outputs.Count} outputs for {n} optimized tensors; the spec has {n * (groups - 1)}");
+            throw LoweringErrors.At(node, $"has {node.Outputs.Count} outputs for {n} optimized tensors; the spec has {n * (groups - 1)}");
         }
         if (node.Inputs.Any(v => v is null))
         {
-            throw LoweringException.At(node, "an input is omitted; every input of an optimizer is required");
+            throw LoweringErrors.At(node, "an input is omitted; every input of an optimizer is required");
         }
         return new OptimizerNode(node, groups, n);
     }
@@ -72,23 +72,23 @@ internal sealed class OptimizerNode
         var attribute = _node.GetAttribute(name);
         if (attribute is null)
         {
-            return fallback ?? throw LoweringException.At(_node, $"the required attribute '{name}' is missing");
+            return fallback ?? throw LoweringErrors.At(_node, $"the required attribute '{name}' is missing");
         }
         return attribute.Kind == AttributeKind.Float
             ? attribute.AsFloat()
-            : throw LoweringException.At(_node, $"attribute '{name}' must be a float, not {attribute.Kind}");
+            : throw LoweringErrors.At(_node, $"attribute '{name}' must be a float, not {attribute.Kind}");
     }
 
     /// <summary>A string attribute required by the spec.</summary>
     public string String(string name)
     {
-        var attribute = _node.GetAttribute(name) ?? throw LoweringException.At(_node, $"the required attribute '{name}' is missing");
+        var attribute = _node.GetAttribute(name) ?? throw LoweringErrors.At(_node, $"the required attribute '{name}' is missing");
         return attribute.Kind == AttributeKind.String
             ? attribute.AsString()
-            : throw LoweringException.At(_node, $"attribute '{name}' must be a string, not {attribute.Kind}");
+            : throw LoweringErrors.At(_node, $"attribute '{name}' must be a string, not {attribute.Kind}");
     }
 
-    public LoweringException Error(string message) => LoweringException.At(_node, message);
+    public ImplicitRegException Error(string message) => LoweringErrors.At(_node, message);
 
     /// <summary>
     /// Lowers every tensor with <paramref name="update"/>, which returns X_new and the new states in
@@ -142,5 +142,5 @@ internal static class OptimizerFragments
 
     private static ElementType CheckedType(Value like) => like.ElementType.IsFloatingPoint()
         ? like.ElementType
-        : throw new LoweringException($"'{like.Name}' must be a float or double tensor of known type, not {like.ElementType}");
+        : throw ImplicitRegException.BadInput($"'{like.Name}' must be a float or double tensor of known type, not {like.ElementType}");
 }

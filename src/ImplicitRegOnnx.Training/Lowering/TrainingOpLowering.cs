@@ -43,7 +43,7 @@ public static class TrainingOpLowering
 
     public static bool IsTrainingNode(Node node) => node.Domain == Domain;
 
-    /// <summary>Lowers every training-domain node of the main graph in place; throws <see cref="LoweringException"/> naming a node it cannot lower.</summary>
+    /// <summary>Lowers every training-domain node of the main graph in place; throws <see cref="ImplicitRegException"/> naming a node it cannot lower.</summary>
     public static LoweringReport Lower(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -80,7 +80,7 @@ public static class TrainingOpLowering
         {
             if (!Lowerings.ContainsKey(node.OpType))
             {
-                throw LoweringException.At(node, $"{Domain} has no such op that this tool can lower (known: {string.Join(", ", Lowerings.Keys)})");
+                throw LoweringErrors.At(node, $"{Domain} has no such op that this tool can lower (known: {string.Join(", ", Lowerings.Keys)})", ErrorKind.Unsupported);
             }
         }
         var nested = model.Graph.Nodes.SelectMany(n => n.Subgraphs).SelectMany(g => g.SelfAndSubgraphs())
@@ -88,7 +88,7 @@ public static class TrainingOpLowering
             .SelectMany(g => g.Nodes).FirstOrDefault(IsTrainingNode);
         if (nested is not null)
         {
-            throw LoweringException.At(nested, "training ops inside subgraphs or functions are not lowered; only the main graph's are");
+            throw LoweringErrors.At(nested, "training ops inside subgraphs or functions are not lowered; only the main graph's are", ErrorKind.Unsupported);
         }
     }
 
@@ -110,7 +110,7 @@ public static class TrainingOpLowering
         }
         catch (OpsetUpgradeException e)
         {
-            throw new LoweringException($"the Gradient lowering needs ai.onnx opset {GradientOpset}, and the upgrade failed: {e.Message}", e);
+            throw new ImplicitRegException(e.Kind, $"the Gradient lowering needs ai.onnx opset {GradientOpset}, and the upgrade failed: {e.Message}", e);
         }
         model.IrVersion = Math.Max(model.IrVersion, 8);
         return current ?? 0;

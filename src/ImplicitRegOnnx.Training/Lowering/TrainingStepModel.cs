@@ -29,22 +29,22 @@ public static class TrainingStepModel
         var count = TrainingInfos.Count(model);
         if (index < 0 || index >= count)
         {
-            throw new LoweringException($"training_info[{index}] does not exist; the model carries {count}");
+            throw ImplicitRegException.BadInput($"training_info[{index}] does not exist; the model carries {count}");
         }
         var algorithm = TrainingInfos.Algorithm(model, index);
         if (algorithm.UpdateBinding.GroupBy(p => p.Key, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
-            throw new LoweringException($"training_info[{index}]: update_binding assigns '{twice.Key}' more than once (the IR spec allows one assignment per variable)");
+            throw ImplicitRegException.BadInput($"training_info[{index}]: update_binding assigns '{twice.Key}' more than once (the IR spec allows one assignment per variable)");
         }
         var step = algorithm.Model;
         var graph = step.Graph;
         foreach (var (variable, output) in algorithm.UpdateBinding)
         {
             var value = graph.Initializers.FirstOrDefault(v => v.Name == variable)
-                ?? throw new LoweringException($"training_info[{index}]: update_binding key '{variable}' is not an initializer (the IR spec requires one)");
+                ?? throw ImplicitRegException.BadInput($"training_info[{index}]: update_binding key '{variable}' is not an initializer (the IR spec requires one)");
             if (!graph.Outputs.Any(o => o.Name == output))
             {
-                throw new LoweringException($"training_info[{index}]: update_binding value '{output}' is not an output of the algorithm or the main graph");
+                throw ImplicitRegException.BadInput($"training_info[{index}]: update_binding value '{output}' is not an output of the algorithm or the main graph");
             }
             if (!value.IsGraphInput)
             {

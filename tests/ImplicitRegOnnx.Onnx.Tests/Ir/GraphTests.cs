@@ -78,8 +78,8 @@ public class GraphTests
     [Fact]
     public void TensorsCheckThatPayloadMatchesShape()
     {
-        Assert.Throws<OnnxFormatException>(() => new Tensor(ElementType.Float, [2, 2], new byte[12]));
-        Assert.Throws<OnnxFormatException>(() => new Tensor(ElementType.Float, [-1], []));
+        Assert.Throws<ImplicitRegException>(() => new Tensor(ElementType.Float, [2, 2], new byte[12]));
+        Assert.Throws<ImplicitRegException>(() => new Tensor(ElementType.Float, [-1], []));
         Assert.Equal(2, new Tensor(ElementType.Int4, [3], new byte[2]).RawBytes.Length);
     }
 }

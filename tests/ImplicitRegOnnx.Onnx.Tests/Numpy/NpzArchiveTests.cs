@@ -71,7 +71,7 @@ public class NpzArchiveTests
         Assert.Equal(["b"], NpzArchive.Read(path).Keys);
 
         var unwritable = Tensor.FromStrings([1], [[65]], "s");
-        Assert.Throws<NumpyFormatException>(() => NpzArchive.Write(path, [new("ok", Tensor.Scalar(1f)), new("s", unwritable)]));
+        Assert.Throws<ImplicitRegException>(() => NpzArchive.Write(path, [new("ok", Tensor.Scalar(1f)), new("s", unwritable)]));
         Assert.Equal(["b"], NpzArchive.Read(path).Keys);
         Assert.Throws<ArgumentException>(() => NpzArchive.Write(path, [new("a", Tensor.Scalar(1f)), new("a", Tensor.Scalar(2f))]));
         Assert.Throws<ArgumentException>(() => NpzArchive.Write(path, [new("", Tensor.Scalar(1f))]));
@@ -85,7 +85,7 @@ public class NpzArchiveTests
 
         var notZip = temp.File("not_zip.npz");
         File.WriteAllText(notZip, "hello");
-        var e = Assert.Throws<NumpyFormatException>(() => NpzArchive.Read(notZip));
+        var e = Assert.Throws<ImplicitRegException>(() => NpzArchive.Read(notZip));
         Assert.Contains("not_zip.npz", e.Message, StringComparison.Ordinal);
 
         var foreign = temp.File("foreign.npz");
@@ -94,7 +94,7 @@ public class NpzArchiveTests
             using var writer = new StreamWriter(zip.CreateEntry("readme.txt").Open());
             writer.Write("not an array");
         }
-        e = Assert.Throws<NumpyFormatException>(() => NpzArchive.Read(foreign));
+        e = Assert.Throws<ImplicitRegException>(() => NpzArchive.Read(foreign));
         Assert.Contains("'readme.txt'", e.Message, StringComparison.Ordinal);
 
         var truncated = temp.File("truncated.npz");
@@ -105,7 +105,7 @@ public class NpzArchiveTests
             NpyFormat.Write(full, Tensor.FromArray(new float[] { 1, 2, 3 }, [3]));
             stream.Write(full.ToArray().AsSpan(0, (int)full.Length - 4));
         }
-        e = Assert.Throws<NumpyFormatException>(() => NpzArchive.Read(truncated));
+        e = Assert.Throws<ImplicitRegException>(() => NpzArchive.Read(truncated));
         Assert.Contains("entry 'grad/w'", e.Message, StringComparison.Ordinal);
         Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
@@ -116,7 +116,7 @@ public class NpzArchiveTests
             using var stream = zip.CreateEntry("z.npy").Open();
             stream.Write(File.ReadAllBytes(NumpyFixtures.File("unsupported_complex.npy")));
         }
-        e = Assert.Throws<NumpyFormatException>(() => NpzArchive.Read(unsupported));
+        e = Assert.Throws<ImplicitRegException>(() => NpzArchive.Read(unsupported));
         Assert.Contains("entry 'z'", e.Message, StringComparison.Ordinal);
         Assert.Contains("complex", e.Message, StringComparison.Ordinal);
     }

@@ -54,7 +54,7 @@ public class CsvDataTests
         DataFixtures.WriteText(path, "1,2\n3,4\n");
         Assert.Equal(ElementType.Float, CsvData.Load(path, new DataLoadOptions { Labels = LabelKind.Float }).Labels.ElementType);
         DataFixtures.WriteText(path, "1,2\n3,4.5\n");
-        var e = Assert.Throws<DataFormatException>(() => CsvData.Load(path, new DataLoadOptions { Labels = LabelKind.Class }));
+        var e = Assert.Throws<ImplicitRegException>(() => CsvData.Load(path, new DataLoadOptions { Labels = LabelKind.Class }));
         Assert.Contains("line 2", e.Message, StringComparison.Ordinal);
     }
 
@@ -71,7 +71,7 @@ public class CsvDataTests
         using var dir = new TempDirectory();
         var path = dir.File("bad.csv");
         DataFixtures.WriteText(path, text);
-        var e = Assert.Throws<DataFormatException>(() => CsvData.Load(path));
+        var e = Assert.Throws<ImplicitRegException>(() => CsvData.Load(path));
         Assert.Contains("bad.csv", e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
@@ -82,9 +82,9 @@ public class CsvDataTests
         using var dir = new TempDirectory();
         var path = dir.File("h.csv");
         DataFixtures.WriteText(path, "a,b\n1,2\n");
-        Assert.Contains("no column named 'z'", Assert.Throws<DataFormatException>(() => CsvData.Load(path, new DataLoadOptions { LabelColumn = "z" })).Message, StringComparison.Ordinal);
-        Assert.Contains("outside the 2 columns", Assert.Throws<DataFormatException>(() => CsvData.Load(path, new DataLoadOptions { LabelColumn = "5" })).Message, StringComparison.Ordinal);
+        Assert.Contains("no column named 'z'", Assert.Throws<ImplicitRegException>(() => CsvData.Load(path, new DataLoadOptions { LabelColumn = "z" })).Message, StringComparison.Ordinal);
+        Assert.Contains("outside the 2 columns", Assert.Throws<ImplicitRegException>(() => CsvData.Load(path, new DataLoadOptions { LabelColumn = "5" })).Message, StringComparison.Ordinal);
         DataFixtures.WriteText(path, "1,2\n");
-        Assert.Contains("no header", Assert.Throws<DataFormatException>(() => CsvData.Load(path, new DataLoadOptions { LabelColumn = "a" })).Message, StringComparison.Ordinal);
+        Assert.Contains("no header", Assert.Throws<ImplicitRegException>(() => CsvData.Load(path, new DataLoadOptions { LabelColumn = "a" })).Message, StringComparison.Ordinal);
     }
 }

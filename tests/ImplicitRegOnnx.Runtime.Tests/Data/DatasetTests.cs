@@ -86,7 +86,7 @@ public class DatasetTests
         Assert.Equal([1L, 8, 8], data.Reshape(1, -1, 8).ExampleShape);
         Assert.Equal([1L, 8, 8], data.ReshapeForInput([-1, 1, 8, 8]).ExampleShape);
         Assert.Equal([64L], data.ReshapeForInput([0, 64]).ExampleShape);
-        var e = Assert.Throws<DataFormatException>(() => data.ReshapeForInput([-1, 1, 28, 28]));
+        var e = Assert.Throws<ImplicitRegException>(() => data.ReshapeForInput([-1, 1, 28, 28]));
         Assert.Contains("[1,28,28]", e.Message, StringComparison.Ordinal);
     }
 

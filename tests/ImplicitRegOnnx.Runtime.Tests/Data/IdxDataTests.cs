@@ -64,11 +64,11 @@ public class IdxDataTests
         var full = DataFixtures.Idx(0x08, [3, 2, 2], Pixels);
         var path = dir.File("cut-images-idx3-ubyte" + (gzip ? ".gz" : ""));
         DataFixtures.WriteBytes(path, full[..^5], gzip);
-        var e = Assert.Throws<DataFormatException>(() => IdxData.Read(path));
+        var e = Assert.Throws<ImplicitRegException>(() => IdxData.Read(path));
         Assert.Contains("cut-images-idx3-ubyte", e.Message, StringComparison.Ordinal);
         Assert.Contains("truncated", e.Message, StringComparison.Ordinal);
         DataFixtures.WriteBytes(path, full[..6], gzip);
-        Assert.Contains("truncated", Assert.Throws<DataFormatException>(() => IdxData.Read(path)).Message, StringComparison.Ordinal);
+        Assert.Contains("truncated", Assert.Throws<ImplicitRegException>(() => IdxData.Read(path)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -77,19 +77,19 @@ public class IdxDataTests
         using var dir = new TempDirectory();
         var gz = dir.File("bad-images-idx3-ubyte.gz");
         File.WriteAllBytes(gz, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff]);
-        Assert.Contains("bad-images-idx3-ubyte.gz", Assert.Throws<DataFormatException>(() => IdxData.Read(gz)).Message, StringComparison.Ordinal);
+        Assert.Contains("bad-images-idx3-ubyte.gz", Assert.Throws<ImplicitRegException>(() => IdxData.Read(gz)).Message, StringComparison.Ordinal);
 
         var text = dir.File("text.idx");
         File.WriteAllText(text, "hello");
-        Assert.Contains("not an IDX file", Assert.Throws<DataFormatException>(() => IdxData.Read(text)).Message, StringComparison.Ordinal);
+        Assert.Contains("not an IDX file", Assert.Throws<ImplicitRegException>(() => IdxData.Read(text)).Message, StringComparison.Ordinal);
 
         DataFixtures.WriteBytes(dir.File("a-images-idx3-ubyte"), DataFixtures.Idx(0x08, [3, 2, 2], Pixels));
         DataFixtures.WriteBytes(dir.File("a-labels-idx1-ubyte"), DataFixtures.Idx(0x08, [2], [1, 2]));
-        var e = Assert.Throws<DataFormatException>(() => IdxData.Load(dir.File("a-images-idx3-ubyte")));
+        var e = Assert.Throws<ImplicitRegException>(() => IdxData.Load(dir.File("a-images-idx3-ubyte")));
         Assert.Contains("3 examples", e.Message, StringComparison.Ordinal);
         Assert.Contains("a-labels-idx1-ubyte", e.Message, StringComparison.Ordinal);
 
         DataFixtures.WriteBytes(dir.File("b-images-idx3-ubyte"), DataFixtures.Idx(0x08, [3, 2, 2], Pixels));
-        Assert.Contains("b-labels-idx1-ubyte", Assert.Throws<DataFormatException>(() => IdxData.Load(dir.File("b-images-idx3-ubyte"))).Message, StringComparison.Ordinal);
+        Assert.Contains("b-labels-idx1-ubyte", Assert.Throws<ImplicitRegException>(() => IdxData.Load(dir.File("b-images-idx3-ubyte"))).Message, StringComparison.Ordinal);
     }
 }

@@ -33,10 +33,11 @@ public class SweepGridTests
     [Fact]
     public void ZippedListsOfDifferentLengthsAreRefusedNamingThem()
     {
-        var e = Assert.Throws<ArgumentException>(() => SweepGrid.Axes([List("batch-size", "32", "64"), List("lr", "0.1")], [["batch-size", "lr"]]));
-        Assert.Contains("--batch-size has 2", e.Message, StringComparison.Ordinal);
-        Assert.Contains("--lr has 1", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => SweepGrid.Axes([List("lr", "0.1")], [["lr", "seed"]]));
+        var e = Assert.Throws<ImplicitRegException>(() => SweepGrid.Axes([List("batch-size", "32", "64"), List("lr", "0.1")], [["batch-size", "lr"]]));
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Contains("'batch-size' has 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'lr' has 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'seed' is zipped but has no values", Assert.Throws<ImplicitRegException>(() => SweepGrid.Axes([List("lr", "0.1")], [["lr", "seed"]])).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -74,5 +75,5 @@ public class SweepGridTests
     [Theory]
     [InlineData("0.1,,0.2")]
     [InlineData("0.1,")]
-    public void EmptyItemsAreRefused(string list) => Assert.Throws<ArgumentException>(() => SweepGrid.SplitList(list));
+    public void EmptyItemsAreRefused(string list) => Assert.Equal(ErrorKind.BadInput, Assert.Throws<ImplicitRegException>(() => SweepGrid.SplitList(list)).Kind);
 }

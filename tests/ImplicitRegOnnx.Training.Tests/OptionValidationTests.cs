@@ -1,0 +1,70 @@
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.TestSupport;
+
+namespace ImplicitRegOnnx.Training.Tests;
+
+/// <summary>
+/// Options are validated once, in the library, when a builder starts: a bad value is bad input whose
+/// message and <see cref="ImplicitRegException.Parameter"/> name the API property (never a CLI flag).
+/// </summary>
+public class OptionValidationTests
+{
+    private static Model Mlp() => Model.Load(TestPaths.Model("mlp_tanh.onnx"));
+
+    public static TheoryData<string, StepModelOptions, string> BadStepOptions() => new()
+    {
+        { "OptimizerOptions.Momentum", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Momentum, Momentum = 1.5 } }, "must be in [0, 1), got 1.5" },
+        { "OptimizerOptions.WeightDecay", new StepModelOptions { Optimizer = new OptimizerOptions { WeightDecay = -1 } }, "must be a non-negative number, got -1" },
+        { "OptimizerOptions.Nesterov", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Nesterov = true } }, "applies to the momentum optimizer only" },
+        { "OptimizerOptions.Beta2", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Beta2 = 1 } }, "must be in [0, 1), got 1" },
+        { "OptimizerOptions.Epsilon", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Epsilon = 0 } }, "must be a positive number, got 0" },
+        { "StepModelOptions.Lambda", new StepModelOptions { Lambda = -0.5 }, "must be a non-negative number, got -0.5" },
+        { "PenaltyOptions.Microbatches", new StepModelOptions { Gradient = new GradientModelOptions { Penalty = new PenaltyOptions { Microbatches = 0 } } }, "must be at least 1, got 0" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadStepOptions))]
+    public void StepModelBuilderRefusesABadValueNamingTheProperty(string parameter, StepModelOptions options, string problem)
+    {
+        var e = Assert.Throws<ImplicitRegException>(() => StepModelBuilder.Build(Mlp(), options));
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Equal(parameter, e.Parameter);
+        Assert.StartsWith($"{parameter} {problem}", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("--", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GradientModelBuilderRefusesMicrobatchesOfZero()
+    {
+        var options = new GradientModelOptions { Penalty = new PenaltyOptions { Microbatches = 0 } };
+        var e = Assert.Throws<ImplicitRegException>(() => GradientModelBuilder.Build(Mlp(), options));
+        Assert.Equal("PenaltyOptions.Microbatches", e.Parameter);
+        Assert.Equal("PenaltyOptions.Microbatches must be at least 1, got 0", e.Message);
+    }
+
+    [Theory]
+    [InlineData("GradientModelOptions.Output")]
+    [InlineData("GradientModelOptions.LossOutput")]
+    public void AnOutputTheModelLacksIsNamedWithTheOutputsItHas(string parameter)
+    {
+        var options = parameter.EndsWith("LossOutput", StringComparison.Ordinal)
+            ? new GradientModelOptions { LossOutput = "nosuch" }
+            : new GradientModelOptions { Output = "nosuch" };
+        var model = Mlp();
+        foreach (var build in new Action[] { () => GradientModelBuilder.Build(model, options), () => EvalModelBuilder.Build(model, options) })
+        {
+            var e = Assert.Throws<ImplicitRegException>(build);
+            Assert.Equal(ErrorKind.BadInput, e.Kind);
+            Assert.Equal(parameter, e.Parameter);
+            Assert.StartsWith($"{parameter} nosuch: the model has no output of that name; its outputs are {model.Graph.Outputs[0].Name}", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void FreezingEverythingNamesBothGlobLists()
+    {
+        var e = Assert.Throws<ImplicitRegException>(() => GradientModelBuilder.Build(Mlp(), new GradientModelOptions { Freeze = ["*"] }));
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Contains("GradientModelOptions.Trainable and GradientModelOptions.Freeze", e.Message, StringComparison.Ordinal);
+    }
+}
