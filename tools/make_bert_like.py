@@ -6,7 +6,8 @@ Writes tests/BertLike/:
   bert_like.onnx        the untrained inference model (opset 14): input_ids and attention_mask,
                         int64 [batch, SEQ], logits float [batch, 2]
   train.npz, test.npz   arrays input_ids, attention_mask (int64 [N, SEQ]) and target (int64 [N])
-  reference.json        the training setup and PyTorch's per-epoch train loss and test accuracy
+  reference.json        the training setup, PyTorch's test loss and accuracy of the untrained model,
+                        and its per-epoch train loss and test accuracy
 
 The model: token and position embeddings, LAYERS post-norm encoder layers (multi-head
 self-attention whose scores get -10000 at padded keys, a ReLU feed-forward block, LayerNorm after
@@ -171,6 +172,9 @@ def main():
 
     ids, mask, target = (torch.from_numpy(a) for a in train)
     test_t = tuple(torch.from_numpy(a) for a in test)
+    with torch.no_grad():
+        initial = {"test_loss": float(nn.functional.cross_entropy(model(*test_t[:2]), test_t[2])),
+                   "test_accuracy": accuracy(model, *test_t)}
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = nn.CrossEntropyLoss()
     epochs = []
@@ -195,6 +199,7 @@ def main():
         "learning_rate": LR, "batch_size": BATCH, "epochs": EPOCHS, "seed": SEED, "drop_last": True,
         "parameters": sum(p.numel() for p in model.parameters()),
         "train_examples": TRAIN, "test_examples": TEST,
+        "initial": initial,
         "epoch_results": epochs,
         "final_test_accuracy": epochs[-1]["test_accuracy"],
     }
