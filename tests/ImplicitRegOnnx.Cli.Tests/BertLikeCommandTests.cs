@@ -107,6 +107,25 @@ public sealed class BertLikeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Sweep_runs_the_two_input_model_from_npz_files()
+    {
+        var outDir = _temp.File("sweep");
+        var run = CliRunner.Run("sweep", ModelPath, "--data", TestPaths.BertLike("train.npz"), "--test-data", TestPaths.BertLike("test.npz"),
+            "--out-dir", outDir, "--epochs", "1", "--batch-size", "16", "--lr", "0.05", "--lambda", "0.05", "--penalty", "none,exact", "--parallel", "1");
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var results = File.ReadAllLines(Path.Combine(outDir, "results.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(2, results.Count);
+        foreach (var result in results)
+        {
+            Assert.Equal("ok", (string?)result["status"]);
+            Assert.Equal(800 / 16, (int)result["steps"]!);
+            Assert.True((double)result["final_test_accuracy"]! > 0.5, result.ToJsonString());
+            Assert.True((double)result["mean_minibatch_grad_norm_sq"]! > (double)result["full_batch_grad_norm_sq"]!);
+        }
+        Assert.True((double)results.Single(r => (string)r["parameters"]!["penalty"]! == "exact")["penalty"]! > 0);
+    }
+
+    [Fact]
     public void Data_errors_are_one_line_usage_errors_naming_the_file_and_the_array()
     {
         var all = NpzArchive.Read(TestPaths.BertLike("test.npz"));

@@ -77,6 +77,14 @@ public sealed class DataArray
         return new DataArray(name, Tensor.ElementTypeOf<T>(), (long[])dims.Clone(), new Storage<T>(values), null);
     }
 
+    /// <summary>An array of shape <paramref name="dims"/> over the caller's memory (no copy).</summary>
+    public static DataArray FromMemory<T>(string name, Memory<T> values, params long[] dims)
+        where T : unmanaged => FromMemory(name, (ReadOnlyMemory<T>)values, dims);
+
+    /// <summary>An array of shape <paramref name="dims"/> holding a copy of <paramref name="values"/> (a span cannot be held).</summary>
+    public static DataArray FromSpan<T>(string name, ReadOnlySpan<T> values, params long[] dims)
+        where T : unmanaged => FromMemory(name, (ReadOnlyMemory<T>)values.ToArray(), dims);
+
     /// <summary>An array of shape <paramref name="dims"/> over the caller's array (no copy).</summary>
     public static DataArray FromArray<T>(string name, T[] values, params long[] dims)
         where T : unmanaged => FromMemory(name, (ReadOnlyMemory<T>)values, dims);

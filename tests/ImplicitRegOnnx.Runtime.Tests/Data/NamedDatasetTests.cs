@@ -60,8 +60,12 @@ public class NamedDatasetTests
         var values = new long[] { 1, 2, 3, 4, 5, 6 };
         var array = DataArray.FromArray("ids", values, 3, 2);
         var slice = DataArray.FromMemory("ids", new ReadOnlyMemory<long>(values, 2, 4), 2, 2);
+        var overMemory = DataArray.FromMemory("ids", values.AsMemory(), 6);
+        var copied = DataArray.FromSpan("ids", values.AsSpan(), 6);
         values[2] = 30;
         Assert.Equal(30, array.Values<long>()[2]);
+        Assert.Equal(30, overMemory.Values<long>()[2]);
+        Assert.Equal(3, copied.Values<long>()[2]);
         Assert.Equal([30L, 4], slice.Gather([0]).ToArray<long>());
         var tensor = Tensor.FromArray(new[] { 1f, 2f, 3f, 4f }, [2, 2], "x");
         var overTensor = DataArray.FromTensor(tensor);
