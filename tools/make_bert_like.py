@@ -7,7 +7,7 @@ Writes tests/BertLike/:
                         int64 [batch, SEQ], logits float [batch, 2]
   train.npz, test.npz   arrays input_ids, attention_mask (int64 [N, SEQ]) and target (int64 [N])
   reference.json        the training setup, PyTorch's test loss and accuracy of the untrained model,
-                        and its per-epoch train loss and test accuracy
+                        its per-epoch train loss and test accuracy, and those of the penalized run
 
 The model: token and position embeddings, LAYERS post-norm encoder layers (multi-head
 self-attention whose scores get -10000 at padded keys, a ReLU feed-forward block, LayerNorm after
@@ -24,10 +24,13 @@ PyTorch trains from the exported model's initial weights with the toolkit's own 
 epoch a permutation of the training set from SplitMix64 and Fisher-Yates (the definition of
 ImplicitRegOnnx.Runtime.Data.EpochSampler.Permutation, re-implemented below), consecutive batches of
 BATCH, the last incomplete batch dropped; mean softmax cross-entropy; torch.optim.SGD with momentum
-(no dampening, no weight decay); no penalty. Same seed, same files.
+(no dampening, no weight decay); no penalty for the 15 epochs of the reference, and a second run of
+5 epochs from the same weights with the exact penalty: objective C + c·R, c = lr/4, R the mean of
+||∇C_j||² over 2 consecutive halves of the batch, its gradient by double backward. Same seed, same files.
 
 Usage: /usr/bin/python3 tools/make_bert_like.py   (Debian's python3-torch 1.13, python3-onnx, numpy)
 """
+import copy
 import json
 import math
 import os
@@ -47,6 +50,8 @@ TRIGGER, BLOCKER = 1, 2
 D, HEADS, FF, LAYERS, CLASSES = 16, 2, 32, 1, 2
 TRAIN, TEST = 800, 200
 EPOCHS, BATCH, LR, MOMENTUM, SEED = 15, 16, 0.05, 0.9, 0
+# A second run with the exact penalty, c = λ/4 with λ = the learning rate (the paper's scale), for fewer epochs.
+PENALTY_COEFFICIENT, PENALTY_MICROBATCHES, PENALTY_EPOCHS = LR / 4, 2, 5
 
 MASK64 = (1 << 64) - 1
 GAMMA = 0x9E3779B97F4A7C15
@@ -141,6 +146,42 @@ def accuracy(model, ids, mask, target):
         return float((model(ids, mask).argmax(dim=1) == target).double().mean())
 
 
+def train_model(model, data, test, epochs, coefficient=0.0, microbatches=1):
+    """SGD with momentum on the toolkit's batches. With a coefficient c, the objective is C + c·R,
+    R = (1/n) Σ_j ||∇C_j||² over n consecutive equal slices of the batch (C_j their mean losses), its
+    gradient by double backward: the toolkit's exact penalty."""
+    ids, mask, target = data
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    loss_fn = nn.CrossEntropyLoss()
+    params = list(model.parameters())
+    results = []
+    for epoch in range(epochs):
+        order = permutation(TRAIN, SEED, epoch)
+        losses, penalties = [], []
+        for start in range(0, TRAIN - BATCH + 1, BATCH):
+            batch = torch.tensor(order[start:start + BATCH])
+            optimizer.zero_grad()
+            loss = loss_fn(model(ids[batch], mask[batch]), target[batch])
+            penalty = torch.zeros(())
+            if coefficient:
+                size = BATCH // microbatches
+                for j in range(microbatches):
+                    part = batch[j * size:(j + 1) * size]
+                    grads = torch.autograd.grad(loss_fn(model(ids[part], mask[part]), target[part]), params, create_graph=True)
+                    penalty = penalty + sum((g * g).sum() for g in grads)
+                penalty = penalty / microbatches
+            (loss + coefficient * penalty).backward()
+            optimizer.step()
+            losses.append(float(loss))
+            penalties.append(float(penalty))
+        result = {"epoch": epoch + 1, "train_loss": sum(losses) / len(losses), "test_accuracy": accuracy(model, *test)}
+        if coefficient:
+            result["penalty"] = sum(penalties) / len(penalties)
+        results.append(result)
+        print(f"epoch {epoch + 1}: loss {result['train_loss']:.4f}  penalty {result.get('penalty', 0):.4f}  test accuracy {result['test_accuracy']:.4f}")
+    return results
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(SEED)
@@ -175,22 +216,10 @@ def main():
     with torch.no_grad():
         initial = {"test_loss": float(nn.functional.cross_entropy(model(*test_t[:2]), test_t[2])),
                    "test_accuracy": accuracy(model, *test_t)}
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = nn.CrossEntropyLoss()
-    epochs = []
-    for epoch in range(EPOCHS):
-        order = permutation(TRAIN, SEED, epoch)
-        losses = []
-        for start in range(0, TRAIN - BATCH + 1, BATCH):
-            batch = torch.tensor(order[start:start + BATCH])
-            optimizer.zero_grad()
-            loss = loss_fn(model(ids[batch], mask[batch]), target[batch])
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss))
-        epochs.append({"epoch": epoch + 1, "train_loss": sum(losses) / len(losses),
-                       "test_accuracy": accuracy(model, *test_t)})
-        print(f"epoch {epoch + 1}: loss {epochs[-1]['train_loss']:.4f}  test accuracy {epochs[-1]['test_accuracy']:.4f}")
+    initial_state = copy.deepcopy(model.state_dict())
+    epochs = train_model(model, (ids, mask, target), test_t, EPOCHS)
+    model.load_state_dict(initial_state)
+    penalized = train_model(model, (ids, mask, target), test_t, PENALTY_EPOCHS, PENALTY_COEFFICIENT, PENALTY_MICROBATCHES)
 
     reference = {
         "producer": "tools/make_bert_like.py, torch " + torch.__version__,
@@ -202,6 +231,10 @@ def main():
         "initial": initial,
         "epoch_results": epochs,
         "final_test_accuracy": epochs[-1]["test_accuracy"],
+        "exact_penalty": {
+            "penalty": "exact", "coefficient": PENALTY_COEFFICIENT, "microbatches": PENALTY_MICROBATCHES,
+            "epochs": PENALTY_EPOCHS, "epoch_results": penalized,
+        },
     }
     with open(os.path.join(OUT, "reference.json"), "w") as f:
         json.dump(reference, f, indent=2)

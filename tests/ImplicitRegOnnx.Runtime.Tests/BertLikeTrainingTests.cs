@@ -87,4 +87,48 @@ public class BertLikeTrainingTests
         Assert.Equal(epochs[^1].Test!.Accuracy, evaluation.Accuracy);
         Assert.Equal(epochs[^1].Test!.Loss, evaluation.Loss, 1e-6);
     }
+
+    [Fact]
+    public void Trains_with_the_exact_penalty_as_pytorch_does_with_double_backward()
+    {
+        // reference.json's second run: objective C + c·R, R over n consecutive microbatches of both inputs, by double backward.
+        var penalized = Reference["exact_penalty"]!;
+        Assert.Equal("exact", (string)penalized["penalty"]!);
+        var (train, test) = Data();
+        var options = ReferenceOptions();
+        options = options with
+        {
+            Epochs = (int)penalized["epochs"]!,
+            Step = options.Step with
+            {
+                Gradient = options.Step.Gradient with
+                {
+                    Penalty = new PenaltyOptions
+                    {
+                        Mode = PenaltyMode.Exact,
+                        Coefficient = (double)penalized["coefficient"]!,
+                        Microbatches = (int)penalized["microbatches"]!,
+                    },
+                },
+            },
+        };
+        using var trainer = new Trainer(Inference, options);
+        var epochs = trainer.Fit(train, test);
+
+        var expected = penalized["epoch_results"]!.AsArray();
+        Assert.Equal(expected.Count, epochs.Count);
+        for (var e = 0; e < epochs.Count; e++)
+        {
+            // As above: float32 differences grow over the steps, so 5% + 2e-3; a penalty over wrong slices or inputs is far off.
+            foreach (var (name, actual) in new[] { ("train_loss", epochs[e].TrainLoss), ("penalty", epochs[e].Penalty) })
+            {
+                var reference = (double)expected[e]![name]!;
+                Assert.True(Math.Abs(actual - reference) <= (0.05 * reference) + 2e-3, $"epoch {e + 1}: {name} {actual}, PyTorch {reference}");
+            }
+        }
+        // Test accuracy of the last epoch within 4 of the 200 test examples of PyTorch's.
+        var final = epochs[^1].Test!.Accuracy!.Value;
+        var pytorch = (double)expected[^1]!["test_accuracy"]!;
+        Assert.True(Math.Abs(final - pytorch) <= 0.02, $"test accuracy {final}, PyTorch {pytorch}");
+    }
 }
