@@ -61,7 +61,7 @@ public sealed class DataArray
             throw ImplicitRegException.BadInput($"array '{name}' holds strings; data arrays hold numbers");
         }
         return new DataArray(name, tensor.ElementType, (long[])tensor.Dims.Clone(), new Storage<byte>(tensor.RawMemory),
-            tensor.Name == name ? tensor : null);
+            tensor.Name == name ? tensor : tensor.WithName(name));
     }
 
     /// <summary>An array of shape <paramref name="dims"/> over the caller's memory (no copy).</summary>
@@ -121,13 +121,13 @@ public sealed class DataArray
 
     /// <summary>The same payload under another name (no copy).</summary>
     public DataArray WithName(string name) =>
-        name == Name ? this : new DataArray(name, ElementType, Dims, _storage, _tensor?.Name == name ? _tensor : null);
+        name == Name ? this : new DataArray(name, ElementType, Dims, _storage, _tensor?.WithName(name));
 
     /// <summary>The same payload with rows of another shape holding as many values (no copy).</summary>
     public DataArray WithRowShape(long[] rowShape) =>
         new(Name, ElementType, [Dims[0], .. rowShape], _storage, null);
 
-    /// <summary>The array as a tensor: the one it was made from, or a copy of the payload.</summary>
+    /// <summary>The array as a tensor named as it: over the payload of the tensor it was made from (no copy), else a copy.</summary>
     public Tensor ToTensor() => _tensor ?? new Tensor(ElementType, (long[])Dims.Clone(), Bytes.ToArray(), Name);
 
     /// <summary>Gathers the rows at <paramref name="indices"/>, in that order, into a new tensor [B, ...] named as the array.</summary>
