@@ -89,6 +89,36 @@ public class BertLikeTrainingTests
     }
 
     [Fact]
+    public void Arrays_in_memory_train_exactly_as_the_files_do()
+    {
+        var (train, _) = Data();
+        var arrays = Onnx.Numpy.NpzArchive.Read(TestPaths.BertLike((string)Reference["train"]!));
+        var n = (int)arrays["target"].Dims[0];
+        var ids = arrays["input_ids"].ToArray<long>();
+        var mask = arrays["attention_mask"].ToArray<long>();
+        var labels = arrays["target"].ToArray<long>();
+        // Given in another order than the model's inputs, and over caller memory (Memory<T>, T[]).
+        var inMemory = new Dataset([
+            DataArray.FromArray("target", labels, n),
+            DataArray.FromMemory("attention_mask", mask.AsMemory(), n, 10),
+            DataArray.FromArray("input_ids", ids, n, 10),
+        ]);
+        byte[][] Weights(Dataset data)
+        {
+            using var trainer = new Trainer(Inference, ReferenceOptions() with { Epochs = 2, Threads = 1 });
+            trainer.Fit(data);
+            return [.. trainer.ExportInferenceModel().Graph.Initializers.Select(v => v.Initializer!.RawBytes.ToArray())];
+        }
+        var fromFiles = Weights(train);
+        var fromMemory = Weights(inMemory);
+        Assert.Equal(fromFiles.Length, fromMemory.Length);
+        Assert.All(fromFiles.Zip(fromMemory), p => Assert.Equal(p.First, p.Second));
+        // And training changed the weights.
+        var initial = Inference.Graph.Initializers.Select(v => v.Initializer!.RawBytes.ToArray()).ToArray();
+        Assert.Contains(fromFiles.Zip(initial), p => !p.First.AsSpan().SequenceEqual(p.Second));
+    }
+
+    [Fact]
     public void Trains_with_the_exact_penalty_as_pytorch_does_with_double_backward()
     {
         // reference.json's second run: objective C + c·R, R over n consecutive microbatches of both inputs, by double backward.
