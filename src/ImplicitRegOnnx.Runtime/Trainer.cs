@@ -122,6 +122,7 @@ public sealed class Trainer : IDisposable
     private readonly Model _eval;
     private readonly StepSession _session;
     private readonly IReadOnlyList<DataInput> _inputs;
+    private readonly DataInput? _target;
     private readonly string _outputName;
     private readonly string _configuration;
     private readonly string _fingerprint;
@@ -142,6 +143,7 @@ public sealed class Trainer : IDisposable
             DeviceDescription = setup.Chosen;
         }
         _inputs = DataInput.Of(inference);
+        _target = _step.Model.Graph.RequiredInputs.Where(v => v.Name == GradientModelBuilder.Target).Select(DataInput.Of).FirstOrDefault();
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
         _configuration = Configuration(inference, options);
         _fingerprint = Checkpoints.Fingerprint(_configuration);
@@ -186,8 +188,8 @@ public sealed class Trainer : IDisposable
     public IReadOnlyList<EpochEvent> Fit(Dataset train, Dataset? test = null, Action<StepEvent>? onStep = null,
         Action<EpochEvent>? onEpoch = null, CancellationToken cancellation = default)
     {
-        train = train.ForInputs(_inputs);
-        test = test?.ForInputs(_inputs);
+        train = train.ForInputs(_inputs, _target);
+        test = test?.ForInputs(_inputs, _target);
         var sampler = new EpochSampler(train.Count, Options.BatchSize, Options.Seed, Options.KeepLast);
         var totalSteps = Math.Min(Options.MaxSteps ?? long.MaxValue, (long)sampler.BatchesPerEpoch * Options.Epochs);
         var scheduleSteps = (long)sampler.BatchesPerEpoch * Options.Epochs;

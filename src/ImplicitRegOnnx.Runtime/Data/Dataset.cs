@@ -254,11 +254,18 @@ public sealed class Dataset
     /// declared shape when they hold as many values (e.g. [784] for [batch, 1, 28, 28]; one symbolic
     /// dimension is inferred). Arrays no input reads are left out.
     /// </summary>
+    /// <param name="inputs">The model's inputs (<see cref="DataInput.Of(Model)"/>).</param>
+    /// <param name="target">
+    /// The loss's target input of a training or evaluation model (its graph input "target"), when known:
+    /// the target is then converted to its element type where that loses nothing a loss can use (integer
+    /// labels to int64; any numbers to a floating-point target, e.g. float32 targets for a float16 model) and
+    /// reshaped to its shape when it holds as many values (targets [N] for an output [N, 1]).
+    /// </param>
     /// <exception cref="ImplicitRegException">
     /// Of kind BadInput, naming <see cref="Source"/> and the array: an input without an array, an element
-    /// type other than the input's, a shape that does not fit it.
+    /// type other than the input's, a shape that does not fit it, a target the loss cannot take.
     /// </exception>
-    public Dataset ForInputs(IReadOnlyList<DataInput> inputs)
+    public Dataset ForInputs(IReadOnlyList<DataInput> inputs, DataInput? target = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var where = Source is null ? "the data" : $"'{Source}'";
@@ -275,21 +282,43 @@ public sealed class Dataset
             var array = byName ? this[input.Name] : _inputs[0];
             bound.Add(Fit(array, input, where).WithName(input.Name));
         }
-        if (Target is { } target)
+        if (Target is { } labels)
         {
-            bound.Add(target);
+            bound.Add(target is null ? labels : FitTarget(labels, target, where));
         }
         var result = new Dataset(bound, Source);
         return result._arrays.SequenceEqual(_arrays) ? this : result;
     }
 
-    private static DataArray Fit(DataArray array, DataInput input, string where)
+    private static DataArray FitTarget(DataArray labels, DataInput target, string where)
     {
+        if (target.ElementType is { } type && type != ElementType.Undefined && type != labels.ElementType)
+        {
+            var integral = labels.ElementType.IsInteger() || labels.ElementType == ElementType.Bool;
+            if (type == ElementType.Int64 && !integral)
+            {
+                throw ImplicitRegException.BadInput(
+                    $"{where}: array '{TargetName}' is {labels.ElementType.Name()} but the loss needs int64 class labels (cross-entropy and nll do); give integer labels or another loss");
+            }
+            if (!(type.IsFloatingPoint() || type == ElementType.Int64) || !(integral || labels.ElementType.IsFloatingPoint()))
+            {
+                throw ImplicitRegException.BadInput(
+                    $"{where}: array '{TargetName}' is {labels.ElementType.Name()} but the loss needs {type.Name()}; save the target as {type.Name()}");
+            }
+            var tensor = labels.ToTensor();
+            labels = DataArray.FromTensor(Tensor.FromDoubles(type, tensor.ToDoubles(), tensor.Dims, TargetName));
+        }
+        return Fit(labels, target, where, "the loss's target");
+    }
+
+    private static DataArray Fit(DataArray array, DataInput input, string where, string? role = null)
+    {
+        role ??= $"model input '{input.Name}'";
         var what = array.Name == input.Name ? $"array '{array.Name}'" : $"array '{array.Name}' (for model input '{input.Name}')";
         if (input.ElementType is { } type && type != ElementType.Undefined && type != array.ElementType)
         {
             throw ImplicitRegException.BadInput(
-                $"{where}: {what} is {array.ElementType.Name()} but model input '{input.Name}' is {type.Name()}; save the array as {type.Name()}");
+                $"{where}: {what} is {array.ElementType.Name()} but {role} is {type.Name()}; save the array as {type.Name()}");
         }
         if (input.Dims is not { } dims)
         {
@@ -297,7 +326,7 @@ public sealed class Dataset
         }
         if (dims.Count == 0)
         {
-            throw ImplicitRegException.BadInput($"{where}: model input '{input.Name}' is a scalar, not a batch of examples");
+            throw ImplicitRegException.BadInput($"{where}: {role} is a scalar, not a batch of examples");
         }
         var shape = dims.Skip(1).Select(d => d > 0 ? d : -1).ToArray();
         var row = array.RowShape;
@@ -313,7 +342,7 @@ public sealed class Dataset
             return array.WithRowShape([.. shape.Select(d => d < 0 ? values / known : d)]);
         }
         throw ImplicitRegException.BadInput(
-            $"{where}: {what} has rows of shape [{string.Join(",", row)}] ({values} values) but model input '{input.Name}' needs [{string.Join(",", dims.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]");
+            $"{where}: {what} has rows of shape [{string.Join(",", row)}] ({values} values) but {role} needs [{string.Join(",", dims.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]");
     }
 
     public override string ToString() =>

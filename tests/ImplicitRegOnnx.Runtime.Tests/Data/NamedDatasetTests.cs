@@ -170,6 +170,32 @@ public class NamedDatasetTests
     }
 
     [Fact]
+    public void ForInputs_fits_the_target_to_the_losss_target_input()
+    {
+        DataInput[] inputs = [new("x", ElementType.Float, [-1, 2])];
+        var x = DataArray.FromArray("x", new float[] { 1, 2, 3, 4, 5, 6 }, 3, 2);
+
+        // Integer labels become the int64 class labels of cross-entropy.
+        var classes = new Dataset([x, DataArray.FromArray("target", new[] { 2, 0, 1 }, 3)]).ForInputs(inputs, new DataInput("target", ElementType.Int64, [-1]));
+        Assert.Equal(ElementType.Int64, classes.Target!.ElementType);
+        Assert.Equal([2L, 0, 1], classes.Target.Values<long>().ToArray());
+
+        // Float targets [N] for a float16 output [N, 1] (mse): converted and reshaped.
+        var values = new[] { 0.1f, -2.5f, 1e-3f };
+        var regression = new Dataset([x, DataArray.FromArray("target", values, 3)]).ForInputs(inputs, new DataInput("target", ElementType.Float16, [-1, 1]));
+        Assert.Equal(ElementType.Float16, regression.Target!.ElementType);
+        Assert.Equal([3L, 1], regression.Target.Dims);
+        Assert.Equal(values.Select(v => (double)(Half)(double)v), regression.Target.ToTensor().ToDoubles());
+
+        var e = Assert.Throws<ImplicitRegException>(() => new Dataset([x, DataArray.FromArray("target", values, 3)], "r.npz")
+            .ForInputs(inputs, new DataInput("target", ElementType.Int64, [-1])));
+        Assert.Contains("'r.npz': array 'target' is float but the loss needs int64 class labels", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ImplicitRegException>(() => new Dataset([x, DataArray.FromArray("target", new long[] { 1, 2, 3 }, 3)], "c.npz")
+            .ForInputs(inputs, new DataInput("target", ElementType.Float, [-1, 10])));
+        Assert.Contains("'c.npz': array 'target' has rows of shape [] (1 values) but the loss's target needs [?,10]", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Single_input_members_still_work_and_refuse_several_inputs_clearly()
     {
         var single = Dataset.FromArrays([1f, 2, 3, 4], [2], [0L, 1L]);
