@@ -5,7 +5,11 @@ using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Runtime;
 
-/// <summary>Loss and accuracy of a model on a data set, through its evaluation model (loss and original outputs).</summary>
+/// <summary>
+/// Loss and accuracy of a model on a data set, through its evaluation model (loss and original outputs),
+/// for any number of model inputs: every input is fed from the data set's array of its name
+/// (<see cref="Dataset.ForInputs"/>), the loss reads "target".
+/// </summary>
 public static class ModelEvaluation
 {
     /// <summary>Evaluates an inference model as it is (its own weights).</summary>
@@ -15,29 +19,44 @@ public static class ModelEvaluation
         var parameters = eval.Graph.RequiredInputs
             .Select(v => inference.Graph.Initializers.FirstOrDefault(i => i.Name == v.Name)?.Initializer?.WithName(v.Name))
             .OfType<Tensor>().ToList();
-        var input = inference.Graph.RequiredInputs.Single();
-        var dims = input.Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
-        return Run(eval, input.Name, dims, options.Output ?? inference.Graph.Outputs[0].Name, data, parameters, batchSize);
+        return Run(eval, DataInput.Of(inference), options.Output ?? inference.Graph.Outputs[0].Name, data, parameters, batchSize);
     }
 
-    /// <summary>Runs an evaluation model batch by batch with the given parameter values.</summary>
+    /// <summary>Runs an evaluation model of a single-input model batch by batch with the given parameter values.</summary>
     public static Evaluation Run(Model eval, string input, IReadOnlyList<long> inputDims, string output, Dataset data,
+        IReadOnlyList<Tensor> parameters, int batchSize = 256) =>
+        Run(eval, [new DataInput(input, null, inputDims)], output, data, parameters, batchSize);
+
+    /// <summary>
+    /// Runs an evaluation model batch by batch with the given parameter values, feeding <paramref name="inputs"/>
+    /// (the inference model's, <see cref="DataInput.Of(Model)"/>) and "target" from <paramref name="data"/>.
+    /// Accuracy is the argmax of <paramref name="output"/> [B, classes] against int64 class labels.
+    /// </summary>
+    public static Evaluation Run(Model eval, IReadOnlyList<DataInput> inputs, string output, Dataset data,
         IReadOnlyList<Tensor> parameters, int batchSize = 256)
     {
-        data = data.ReshapeForInput(inputDims);
+        ArgumentNullException.ThrowIfNull(eval);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        data = data.ForInputs(inputs, eval.Graph.RequiredInputs.Where(v => v.Name == GradientModelBuilder.Target).Select(DataInput.Of).FirstOrDefault());
+        if (data.Target is null && eval.Graph.RequiredInputs.Any(v => v.Name == GradientModelBuilder.Target))
+        {
+            throw ImplicitRegException.BadInput(
+                $"{(data.Source is null ? "the data" : $"'{data.Source}'")} has no '{Dataset.TargetName}' array, which the loss needs; it holds {string.Join(", ", data.Arrays.Select(a => $"'{a.Name}'"))}");
+        }
         using var runner = ModelRunner.FromBytes(eval.ToBytes());
         double lossSum = 0;
         long correct = 0;
         for (var start = 0; start < data.Count; start += batchSize)
         {
             var n = Math.Min(batchSize, data.Count - start);
-            var (features, labels) = data.GetRange(start, n);
-            var outputs = runner.Run([features.WithName(input), labels.WithName(GradientModelBuilder.Target), .. parameters])
+            var batch = data.Range(start, n);
+            var outputs = runner.Run([.. batch.Values, .. parameters])
                 .ToDictionary(o => o.Name, o => o.Tensor!, StringComparer.Ordinal);
             lossSum += outputs["loss"].ToDoubles()[0] * n;
             if (data.HasClassLabels && outputs.TryGetValue(output, out var scores) && scores.Dims.Length == 2)
             {
-                correct += CountCorrect(scores, labels.ToInt64s());
+                correct += CountCorrect(scores, batch[Dataset.TargetName].ToInt64s());
             }
         }
         return new Evaluation(lossSum / data.Count, data.HasClassLabels ? (double)correct / data.Count : null, data.Count);

@@ -121,8 +121,8 @@ public sealed class Trainer : IDisposable
     private readonly StepModel _step;
     private readonly Model _eval;
     private readonly StepSession _session;
-    private readonly string _input;
-    private readonly IReadOnlyList<long> _inputDims;
+    private readonly IReadOnlyList<DataInput> _inputs;
+    private readonly DataInput? _target;
     private readonly string _outputName;
     private readonly string _configuration;
     private readonly string _fingerprint;
@@ -142,13 +142,8 @@ public sealed class Trainer : IDisposable
             _session = new StepSession(_step, setup.Options, setup.StateMemory);
             DeviceDescription = setup.Chosen;
         }
-        var inputs = inference.Graph.RequiredInputs.ToList();
-        if (inputs.Count != 1)
-        {
-            throw ImplicitRegException.BadInput($"the trainer feeds models with one input; this one has {inputs.Count} ({string.Join(", ", inputs.Select(v => v.Name))})");
-        }
-        _input = inputs[0].Name;
-        _inputDims = inputs[0].Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
+        _inputs = DataInput.Of(inference);
+        _target = _step.Model.Graph.RequiredInputs.Where(v => v.Name == GradientModelBuilder.Target).Select(DataInput.Of).FirstOrDefault();
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
         _configuration = Configuration(inference, options);
         _fingerprint = Checkpoints.Fingerprint(_configuration);
@@ -193,8 +188,8 @@ public sealed class Trainer : IDisposable
     public IReadOnlyList<EpochEvent> Fit(Dataset train, Dataset? test = null, Action<StepEvent>? onStep = null,
         Action<EpochEvent>? onEpoch = null, CancellationToken cancellation = default)
     {
-        train = train.ReshapeForInput(_inputDims);
-        test = test?.ReshapeForInput(_inputDims);
+        train = train.ForInputs(_inputs, _target);
+        test = test?.ForInputs(_inputs, _target);
         var sampler = new EpochSampler(train.Count, Options.BatchSize, Options.Seed, Options.KeepLast);
         var totalSteps = Math.Min(Options.MaxSteps ?? long.MaxValue, (long)sampler.BatchesPerEpoch * Options.Epochs);
         var scheduleSteps = (long)sampler.BatchesPerEpoch * Options.Epochs;
@@ -217,13 +212,8 @@ public sealed class Trainer : IDisposable
             while (Steps < totalSteps && sampler.TryNextBatch(out var indices))
             {
                 cancellation.ThrowIfCancellationRequested();
-                var (features, labels) = train.GatherBatch(indices);
                 var rate = LearningRateAt(Steps, scheduleSteps);
-                var metrics = _session.Step(new Dictionary<string, Tensor>
-                {
-                    [_input] = features.WithName(_input),
-                    [GradientModelBuilder.Target] = labels.WithName(GradientModelBuilder.Target),
-                }, rate);
+                var metrics = _session.Step(train.Gather(indices), rate);
                 Steps++;
                 if (!float.IsFinite(metrics.Loss) || !float.IsFinite(metrics.Penalty))
                 {
@@ -294,7 +284,7 @@ public sealed class Trainer : IDisposable
     {
         var state = _session.State();
         var parameters = _step.Parameters.Select(p => state[p].WithName(p)).ToList();
-        var evaluation = ModelEvaluation.Run(_eval, _input, _inputDims, _outputName, data, parameters, batchSize);
+        var evaluation = ModelEvaluation.Run(_eval, _inputs, _outputName, data, parameters, batchSize);
         if (!double.IsFinite(evaluation.Loss))
         {
             throw Diverged($"after step {Steps}: the evaluation loss is not finite");

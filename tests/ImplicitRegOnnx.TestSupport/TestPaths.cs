@@ -12,6 +12,9 @@ public static class TestPaths
 
     public static string Model(string name) => Path.Combine(Models, name);
 
+    /// <summary>A file of tests/BertLike (the BERT-like reference of tools/make_bert_like.py).</summary>
+    public static string BertLike(string name) => Path.Combine(RepositoryRoot, "tests", "BertLike", name);
+
     /// <summary>A model of tests/RealModels (third-party exporters; see its README).</summary>
     public static string RealModel(string name) => Path.Combine(RepositoryRoot, "tests", "RealModels", name);
 

@@ -13,7 +13,7 @@ public static class EvalCommand
     public static Command Create(CommandContext context)
     {
         var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (default: the embedded default model on the embedded digits test split).", Arity = ArgumentArity.ZeroOrOne };
-        var data = new Option<string?>("--data") { Description = "Data: .npz/.npy (x, y), CSV (label column last, or --label-column), IDX." };
+        var data = new Option<string?>("--data") { Description = "Data: .npz with one array per model input, named as the input, plus 'target'; or, for one input, .npz/.npy (x, y), CSV (label column last, or --label-column), IDX." };
         var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index)." };
         var loss = new Option<string?>("--loss") { Description = "Loss (default: cross-entropy for class labels, mse otherwise)." };
         var normalize = new Option<string>("--normalize") { Description = "none, scale, scale:D, standardize or minmax (as used in training).", DefaultValueFactory = _ => "none" };
@@ -40,8 +40,8 @@ public static class EvalCommand
             }
             else
             {
-                dataset = DataLoader.Load(dataPath, new DataLoadOptions { LabelColumn = parsed.GetValue(labelColumn) });
-                dataset = Normalization.Parse(parsed.GetValue(normalize)!, dataset).Apply(dataset);
+                dataset = DataFiles.LoadTrainTest(dataPath, null, DataInput.Of(inference), parsed.GetValue(normalize)!,
+                    new DataLoadOptions { LabelColumn = parsed.GetValue(labelColumn) }).Train;
             }
             var lossName = parsed.GetValue(loss) ?? (dataset.HasClassLabels ? "cross-entropy" : "mse");
             if (!Losses.TryParse(lossName, out var kind))

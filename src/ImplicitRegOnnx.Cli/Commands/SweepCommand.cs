@@ -120,7 +120,7 @@ public static class SweepCommand
             }
             var inference = ModelFiles.Load(modelPath, context);
             var normalization = parsed.GetValue(normalize) ?? setup?.Normalize ?? "none";
-            var (train, test) = TrainCommand.LoadData(dataPath, testPath, parsed.GetValue(labelColumn), normalization);
+            var (train, test) = TrainCommand.LoadData(inference, dataPath, testPath, parsed.GetValue(labelColumn), normalization);
             var trainCount = parsed.GetValue(trainSize) ?? setup?.TrainSize;
             var testCount = parsed.GetValue(testSize) ?? setup?.TestSize;
             if (trainCount is < 1 || testCount is < 1)

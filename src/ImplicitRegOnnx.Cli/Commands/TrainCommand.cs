@@ -22,7 +22,7 @@ public static class TrainCommand
     public static Command Create(CommandContext context)
     {
         var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (default: the embedded MLP on the embedded digits data).", Arity = ArgumentArity.ZeroOrOne };
-        var data = new Option<string?>("--data") { Description = "Training data: .npz/.npy (x and y), CSV (label column last, or --label-column), IDX (images + labels)." };
+        var data = new Option<string?>("--data") { Description = "Training data: .npz with one array per model input, named as the input, plus 'target'; or, for one input, .npz/.npy (x and y), CSV (label column last, or --label-column), IDX (images + labels)." };
         var testData = new Option<string?>("--test-data") { Description = "Held-out data evaluated after every epoch." };
         var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default the last)." };
         var normalize = new Option<string>("--normalize") { Description = "none, scale, scale:D, standardize or minmax (statistics from the training data).", DefaultValueFactory = _ => "none" };
@@ -61,7 +61,7 @@ public static class TrainCommand
             parsedOptions.Validate();
 
             var inference = modelPath is null ? ModelFiles.LoadDefault() : ModelFiles.Load(modelPath, context);
-            var (train, test) = LoadData(dataPath, parsed.GetValue(testData), parsed.GetValue(labelColumn), parsed.GetValue(normalize)!);
+            var (train, test) = LoadData(inference, dataPath, parsed.GetValue(testData), parsed.GetValue(labelColumn), parsed.GetValue(normalize)!);
             var options = TrainOptionSet.WithLoss(parsedOptions, lossName, train.HasClassLabels) with
             {
                 Threads = parsed.GetValue(threads),
@@ -79,7 +79,7 @@ public static class TrainCommand
         return command;
     }
 
-    internal static (Dataset Train, Dataset? Test) LoadData(string? dataPath, string? testPath, string? labelColumn, string normalize)
+    internal static (Dataset Train, Dataset? Test) LoadData(Model inference, string? dataPath, string? testPath, string? labelColumn, string normalize)
     {
         if (dataPath is null)
         {
@@ -88,11 +88,7 @@ public static class TrainCommand
             var (train, test) = DigitsData.Load(stream, "embedded digits data", testFraction: 0.2, seed: 0);
             return (train, test);
         }
-        var options = new DataLoadOptions { LabelColumn = labelColumn };
-        var training = DataLoader.Load(dataPath, options);
-        var held = testPath is null ? null : DataLoader.Load(testPath, options);
-        var normalization = Normalization.Parse(normalize, training);
-        return (normalization.Apply(training), held is null ? null : normalization.Apply(held));
+        return DataFiles.LoadTrainTest(dataPath, testPath, DataInput.Of(inference), normalize, new DataLoadOptions { LabelColumn = labelColumn });
     }
 
     public static int Execute(CommandContext context, Model inference, string modelName, Dataset train, Dataset? test, TrainerOptions options,

@@ -142,6 +142,9 @@ public sealed class Tensor
     /// <summary>The raw little-endian payload of a numeric tensor.</summary>
     public ReadOnlySpan<byte> RawBytes => _bytes;
 
+    /// <summary>The payload as memory over the tensor's own bytes (no copy), e.g. for views that outlive a span.</summary>
+    public ReadOnlyMemory<byte> RawMemory => _bytes;
+
     /// <summary>The elements of a string tensor.</summary>
     public IReadOnlyList<byte[]> Strings => _strings ?? throw new InvalidOperationException($"Tensor '{Name}' is {ElementType.Name()}, not string.");
 

@@ -1,12 +1,82 @@
 using System.IO.Compression;
+using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Onnx.Numpy;
 
 namespace ImplicitRegOnnx.Runtime.Data;
 
-/// <summary>File helpers shared by the loaders: gzip detection and one-line errors for I/O failures.</summary>
-internal static class DataFiles
+/// <summary>
+/// Loads the data files of <c>train</c>, <c>eval</c> and <c>sweep</c> for a model's inputs, and holds the
+/// file helpers the loaders share (gzip detection, one-line errors for I/O failures).
+/// </summary>
+public static class DataFiles
 {
+    /// <summary>
+    /// Loads <paramref name="path"/> for a model with <paramref name="inputs"/> (<see cref="DataInput.Of(Model)"/>)
+    /// and binds it to them (<see cref="Dataset.ForInputs"/>). A .npz archive holding an array named as
+    /// a model input (always, for a model of several inputs) is read as named arrays: one per model
+    /// input, named as the input, plus <c>target</c> (the batches of <c>implicitreg grad</c>); an array for
+    /// a floating-point input may have any numeric type and is converted to the input's (NumPy's default
+    /// is float64), one for an integer or bool input must have the input's type. Anything else is read as
+    /// single-input data by <see cref="DataLoader.Load"/> (.npz/.npy x and y, CSV, IDX), whose features
+    /// feed the model's one input.
+    /// </summary>
+    /// <exception cref="ImplicitRegException">
+    /// Of kind BadInput, naming the file and the array: unreadable, a model input without an array, no
+    /// target, first dimensions that differ, an element type or shape that does not fit the input.
+    /// </exception>
+    public static Dataset Load(string path, IReadOnlyList<DataInput> inputs, DataLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(inputs);
+        options ??= DataLoadOptions.Default;
+        Dataset data;
+        if (!Directory.Exists(path) && DataLoader.Sniff(path) == DataFormat.Npz)
+        {
+            var arrays = Guard(path, () => NpzArchive.Read(path));
+            data = inputs.Count > 1 || inputs.Any(i => arrays.ContainsKey(i.Name))
+                ? ConvertToInputs(NumpyData.FromNamedArchive(arrays, path, options), inputs)
+                : new Dataset(NumpyData.FromArchive(arrays, path, options).Arrays, path);
+        }
+        else
+        {
+            data = new Dataset(DataLoader.Load(path, options).Arrays, path);
+        }
+        return data.ForInputs(inputs);
+    }
+
+    /// <summary>
+    /// Loads a training file and an optional test file for a model (<see cref="Load"/>) and normalizes
+    /// both with the statistics of the training data (<see cref="DataNormalization.Parse"/>: every
+    /// floating-point input array).
+    /// </summary>
+    public static (Dataset Train, Dataset? Test) LoadTrainTest(string trainPath, string? testPath, IReadOnlyList<DataInput> inputs,
+        string normalize = "none", DataLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(normalize);
+        var train = Load(trainPath, inputs, options);
+        var test = testPath is null ? null : Load(testPath, inputs, options);
+        var normalization = DataNormalization.Parse(normalize, train);
+        return (normalization.Apply(train), test is null ? null : normalization.Apply(test));
+    }
+
+    /// <summary>Converts arrays for floating-point inputs to the input's type (any numeric array); the others stay as they are.</summary>
+    private static Dataset ConvertToInputs(Dataset data, IReadOnlyList<DataInput> inputs)
+    {
+        foreach (var input in inputs)
+        {
+            if (input.ElementType is { } type && type.IsFloatingPoint() && data.Contains(input.Name)
+                && data[input.Name] is { } array && array.ElementType != type
+                && (array.ElementType.IsFloatingPoint() || array.ElementType.IsInteger() || array.ElementType == ElementType.Bool))
+            {
+                var tensor = array.ToTensor();
+                data = data.With(DataArray.FromTensor(Tensor.FromDoubles(type, tensor.ToDoubles(), tensor.Dims, input.Name)));
+            }
+        }
+        return data;
+    }
+
     /// <summary>Opens a file for reading, decompressing it when it starts with the gzip magic bytes 1f 8b (RFC 1952).</summary>
-    public static Stream OpenMaybeGzip(string path)
+    internal static Stream OpenMaybeGzip(string path)
     {
         var file = OpenRead(path);
         return MaybeGunzip(file);
@@ -16,7 +86,7 @@ internal static class DataFiles
     /// Decompresses the stream when it starts with the gzip magic bytes. The result owns the stream
     /// unless <paramref name="leaveOpen"/>; disposing it then leaves the caller's stream open.
     /// </summary>
-    public static Stream MaybeGunzip(Stream stream, bool leaveOpen = false)
+    internal static Stream MaybeGunzip(Stream stream, bool leaveOpen = false)
     {
         if (!stream.CanSeek)
         {
@@ -41,10 +111,10 @@ internal static class DataFiles
         return leaveOpen ? new NonClosingStream(stream) : stream;
     }
 
-    public static FileStream OpenRead(string path) => UserFiles.OpenRead(path);
+    internal static FileStream OpenRead(string path) => UserFiles.OpenRead(path);
 
     /// <summary>Runs a read and turns I/O and decompression failures into bad input naming the file (<see cref="UserFiles.CannotRead"/>).</summary>
-    public static T Guard<T>(string path, Func<T> read)
+    internal static T Guard<T>(string path, Func<T> read)
     {
         try
         {
@@ -61,7 +131,7 @@ internal static class DataFiles
     /// one of its tokens (separated by '_', '-' or '.') per the map, e.g. x.npy → y.npy,
     /// train-images-idx3-ubyte.gz → train-labels-idx1-ubyte.gz, with or without a ".gz" suffix.
     /// </summary>
-    public static string? FindCompanion(string path, IReadOnlyDictionary<string, string> tokenMap, out List<string> tried)
+    internal static string? FindCompanion(string path, IReadOnlyDictionary<string, string> tokenMap, out List<string> tried)
     {
         tried = [];
         var folder = Path.GetDirectoryName(path) ?? "";

@@ -25,7 +25,7 @@ public enum NormalizationKind
 
 /// <summary>
 /// A feature normalization x' = (x − offset) / divisor, with a single divisor (<see cref="NormalizationKind.Scale"/>)
-/// or per-feature offsets and divisors fitted on the training set (<see cref="Fit"/>) and applied unchanged to
+/// or per-feature offsets and divisors fitted on the training set (<see cref="Fit(NormalizationKind, DataArray, double)"/>) and applied unchanged to
 /// test data. Serializable to JSON (<see cref="ToJson"/>) so checkpoints restore the same statistics.
 /// Features whose spread is zero get divisor 1.
 /// </summary>
@@ -50,12 +50,29 @@ public sealed record Normalization
             : throw new ArgumentOutOfRangeException(nameof(divisor), $"The scale divisor {divisor} is not a positive number.");
 
     /// <summary>
-    /// Fits a normalization of <paramref name="kind"/> on the training set (statistics in float64,
-    /// population standard deviation). <paramref name="divisor"/> is used by Scale only.
+    /// Fits a normalization of <paramref name="kind"/> on the training set's one input array (statistics
+    /// in float64, population standard deviation). <paramref name="divisor"/> is used by Scale only.
+    /// For data with several input arrays, see <see cref="DataNormalization"/> or <see cref="Fit(NormalizationKind, DataArray, double)"/>.
     /// </summary>
     public static Normalization Fit(NormalizationKind kind, Dataset training, double divisor = 255)
     {
         ArgumentNullException.ThrowIfNull(training);
+        return kind switch
+        {
+            NormalizationKind.None => None,
+            NormalizationKind.Scale => ScaleBy(divisor),
+            _ => Fit(kind, SingleInput(training), divisor),
+        };
+    }
+
+    /// <summary>
+    /// Fits a normalization of <paramref name="kind"/> on one floating-point array: per value of a row,
+    /// statistics over the rows in float64 (population standard deviation). <paramref name="divisor"/> is used by Scale only.
+    /// </summary>
+    /// <exception cref="ImplicitRegException">Of kind BadInput: an array that is not floating point, or one without rows.</exception>
+    public static Normalization Fit(NormalizationKind kind, DataArray array, double divisor = 255)
+    {
+        ArgumentNullException.ThrowIfNull(array);
         switch (kind)
         {
             case NormalizationKind.None:
@@ -63,12 +80,23 @@ public sealed record Normalization
             case NormalizationKind.Scale:
                 return ScaleBy(divisor);
         }
-        if (training.Count == 0)
+        CheckFloating(array);
+        if (array.Count == 0)
         {
-            throw ImplicitRegException.BadInput("cannot fit a normalization on a training set without examples");
+            throw ImplicitRegException.BadInput($"cannot fit a normalization on array '{array.Name}' without examples");
         }
-        var f = training.FeaturesPerExample;
-        var values = training.FeatureValues;
+        return array.ElementType switch
+        {
+            ElementType.Float => FitValues(kind, array.Values<float>(), array.ValuesPerRow, array.Count),
+            ElementType.Float16 => FitValues(kind, array.Values<Half>(), array.ValuesPerRow, array.Count),
+            ElementType.Double => FitValues(kind, array.Values<double>(), array.ValuesPerRow, array.Count),
+            _ => FitValues(kind, (ReadOnlySpan<double>)array.ToTensor().ToDoubles(), array.ValuesPerRow, array.Count),
+        };
+    }
+
+    private static Normalization FitValues<T>(NormalizationKind kind, ReadOnlySpan<T> values, int f, int count)
+        where T : System.Numerics.INumberBase<T>
+    {
         var offsets = new float[f];
         var divisors = new float[f];
         if (kind == NormalizationKind.Standardize)
@@ -76,50 +104,58 @@ public sealed record Normalization
             var sum = new double[f];
             for (var i = 0; i < values.Length; i++)
             {
-                sum[i % f] += values[i];
+                sum[i % f] += double.CreateTruncating(values[i]);
             }
-            var mean = Array.ConvertAll(sum, s => s / training.Count);
+            var mean = Array.ConvertAll(sum, s => s / count);
             var squares = new double[f];
             for (var i = 0; i < values.Length; i++)
             {
-                var d = values[i] - mean[i % f];
+                var d = double.CreateTruncating(values[i]) - mean[i % f];
                 squares[i % f] += d * d;
             }
             for (var j = 0; j < f; j++)
             {
                 offsets[j] = (float)mean[j];
-                divisors[j] = Spread(Math.Sqrt(squares[j] / training.Count));
+                divisors[j] = Spread(Math.Sqrt(squares[j] / count));
             }
         }
         else
         {
-            var min = new float[f];
-            var max = new float[f];
-            Array.Fill(min, float.PositiveInfinity);
-            Array.Fill(max, float.NegativeInfinity);
+            var min = new double[f];
+            var max = new double[f];
+            Array.Fill(min, double.PositiveInfinity);
+            Array.Fill(max, double.NegativeInfinity);
             for (var i = 0; i < values.Length; i++)
             {
-                min[i % f] = Math.Min(min[i % f], values[i]);
-                max[i % f] = Math.Max(max[i % f], values[i]);
+                var v = double.CreateTruncating(values[i]);
+                min[i % f] = Math.Min(min[i % f], v);
+                max[i % f] = Math.Max(max[i % f], v);
             }
             for (var j = 0; j < f; j++)
             {
-                offsets[j] = min[j];
-                divisors[j] = Spread((double)max[j] - min[j]);
+                offsets[j] = (float)min[j];
+                divisors[j] = Spread(max[j] - min[j]);
             }
         }
         return new Normalization { Kind = kind, Offsets = offsets, Divisors = divisors };
     }
 
     /// <summary>How error messages name <see cref="Parse(string, Dataset)"/>'s spec.</summary>
-    private const string SpecParameter = "Normalization.Parse";
+    internal const string SpecParameter = "Normalization.Parse";
 
     /// <summary>
-    /// Parses a command-line spelling and fits it on the training set: none, scale (÷255),
-    /// scale:D or scale=D, standardize, minmax.
+    /// Parses a command-line spelling and fits it on the training set's one input array: none, scale
+    /// (÷255), scale:D or scale=D, standardize, minmax. <see cref="DataNormalization.Parse"/> fits it on every floating-point input array.
     /// </summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: an unknown spelling (the message lists the valid ones).</exception>
     public static Normalization Parse(string spec, Dataset training)
+    {
+        var (kind, divisor) = ParseSpec(spec);
+        return Fit(kind, training, divisor);
+    }
+
+    /// <summary>The kind and the divisor of a command-line spelling (see <see cref="Parse(string, Dataset)"/>).</summary>
+    internal static (NormalizationKind Kind, double Divisor) ParseSpec(string spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var s = spec.Trim().ToLowerInvariant();
@@ -144,22 +180,41 @@ public sealed record Normalization
         {
             throw ImplicitRegException.BadParameter(SpecParameter, $"{spec}: the scale divisor is not a positive number");
         }
-        return Fit(kind, training, divisor);
+        return (kind, divisor);
     }
 
-    /// <summary>The data set with normalized features (labels unchanged).</summary>
+    /// <summary>The data set with its one input array normalized (labels unchanged).</summary>
     /// <exception cref="ImplicitRegException">Per-feature statistics fitted on another number of features.</exception>
     public Dataset Apply(Dataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        return Kind == NormalizationKind.None ? data : data.With(Apply(SingleInput(data)));
+    }
+
+    /// <summary>The array normalized, as a new array of the same element type (float32 arithmetic for float32, float64 rounded once for the others).</summary>
+    /// <exception cref="ImplicitRegException">Of kind BadInput: not a floating-point array, or statistics fitted on another number of values per row.</exception>
+    public DataArray Apply(DataArray array)
+    {
+        ArgumentNullException.ThrowIfNull(array);
         if (Kind == NormalizationKind.None)
         {
-            return data;
+            return array;
         }
-        var values = data.FeatureValues.ToArray();
-        Apply(values, data.FeaturesPerExample);
-        var bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-        return data.WithFeatures(new Tensor(ElementType.Float, data.Features.Dims, bytes, data.Features.Name));
+        CheckFloating(array);
+        var perRow = array.ValuesPerRow;
+        if (array.ElementType == ElementType.Float)
+        {
+            var values = array.Values<float>().ToArray();
+            Apply(values, perRow);
+            return DataArray.FromArray(array.Name, values, array.Dims);
+        }
+        var doubles = array.ToTensor().ToDoubles();
+        CheckFitted(perRow, doubles.Length);
+        for (var i = 0; i < doubles.Length; i++)
+        {
+            doubles[i] = Kind == NormalizationKind.Scale ? doubles[i] / Divisor : (doubles[i] - Offsets![i % perRow]) / Divisors![i % perRow];
+        }
+        return DataArray.FromTensor(Tensor.FromDoubles(array.ElementType, doubles, array.Dims, array.Name));
     }
 
     /// <summary>Normalizes features in place: consecutive rows of <paramref name="featuresPerExample"/> values.</summary>
@@ -179,13 +234,9 @@ public sealed record Normalization
                 return;
             }
         }
-        var offsets = Offsets ?? throw new InvalidOperationException($"{Kind} normalization without offsets.");
-        var divisors = Divisors ?? throw new InvalidOperationException($"{Kind} normalization without divisors.");
-        if (offsets.Length != featuresPerExample || divisors.Length != featuresPerExample || features.Length % featuresPerExample != 0)
-        {
-            throw ImplicitRegException.BadInput(
-                $"the {Kind} normalization was fitted on {offsets.Length} features per example, the data has {featuresPerExample}");
-        }
+        CheckFitted(featuresPerExample, features.Length);
+        var offsets = Offsets!;
+        var divisors = Divisors!;
         for (var row = 0; row < features.Length; row += featuresPerExample)
         {
             var x = features.Slice(row, featuresPerExample);
@@ -195,6 +246,34 @@ public sealed record Normalization
             }
         }
     }
+
+    private void CheckFitted(int featuresPerExample, int length)
+    {
+        if (Kind is NormalizationKind.None or NormalizationKind.Scale)
+        {
+            return;
+        }
+        var offsets = Offsets ?? throw new InvalidOperationException($"{Kind} normalization without offsets.");
+        var divisors = Divisors ?? throw new InvalidOperationException($"{Kind} normalization without divisors.");
+        if (offsets.Length != featuresPerExample || divisors.Length != featuresPerExample || (featuresPerExample > 0 && length % featuresPerExample != 0))
+        {
+            throw ImplicitRegException.BadInput(
+                $"the {Kind} normalization was fitted on {offsets.Length} features per example, the data has {featuresPerExample}");
+        }
+    }
+
+    private static void CheckFloating(DataArray array)
+    {
+        if (!array.ElementType.IsFloatingPoint())
+        {
+            throw ImplicitRegException.BadInput($"array '{array.Name}' is {array.ElementType.Name()}; only floating-point arrays are normalized");
+        }
+    }
+
+    private static DataArray SingleInput(Dataset data) => data.Inputs.Count == 1
+        ? data.Inputs[0]
+        : throw ImplicitRegException.BadInput(
+            $"the data has {data.Inputs.Count} input arrays ({string.Join(", ", data.Inputs.Select(a => a.Name))}); normalize each with DataNormalization");
 
     public string ToJson() => JsonSerializer.Serialize(this, DataJsonContext.Default.Normalization);
 

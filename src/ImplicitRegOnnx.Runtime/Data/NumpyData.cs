@@ -28,7 +28,43 @@ public static class NumpyData
     public static Dataset LoadNpz(string path, DataLoadOptions? options = null)
     {
         options ??= DataLoadOptions.Default;
-        var arrays = Read(path, () => NpzArchive.Read(path));
+        return FromArchive(Read(path, () => NpzArchive.Read(path)), path, options);
+    }
+
+    /// <summary>
+    /// Loads every array of a .npz archive under its own name, keeping its element type (no copy): the
+    /// arrays named as a model's inputs feed them, and <c>target</c> holds the labels (int64 class
+    /// labels for integer data, float32 targets otherwise, as <see cref="DataLoadOptions.Labels"/> says).
+    /// </summary>
+    /// <exception cref="ImplicitRegException">The file is unreadable, has no 'target' array, or its arrays differ in their first dimension.</exception>
+    public static Dataset LoadNamed(string path, DataLoadOptions? options = null) =>
+        FromNamedArchive(Read(path, () => NpzArchive.Read(path)), path, options ?? DataLoadOptions.Default);
+
+    internal static Dataset FromNamedArchive(IReadOnlyDictionary<string, Tensor> arrays, string path, DataLoadOptions options)
+    {
+        var where = $"'{path}'";
+        if (!arrays.ContainsKey(Dataset.TargetName))
+        {
+            throw ImplicitRegException.BadInput(
+                $"{where} has no '{Dataset.TargetName}' array (the labels); it holds {Holds(arrays)}; save the labels as '{Dataset.TargetName}'");
+        }
+        var named = new List<DataArray>(arrays.Count);
+        foreach (var (name, tensor) in arrays)
+        {
+            try
+            {
+                named.Add(DataArray.FromTensor(name == Dataset.TargetName ? TensorConversion.ToLabels(tensor, options.Labels, where) : tensor, name));
+            }
+            catch (ImplicitRegException e)
+            {
+                throw e.Within(where);
+            }
+        }
+        return new Dataset(named, path);
+    }
+
+    internal static Dataset FromArchive(IReadOnlyDictionary<string, Tensor> arrays, string path, DataLoadOptions options)
+    {
         var where = $"'{path}'";
         var labelsName = Pick(arrays, options.LabelsName, LabelNames, where, "labels")
             ?? throw ImplicitRegException.BadInput(

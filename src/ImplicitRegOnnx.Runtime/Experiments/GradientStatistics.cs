@@ -26,9 +26,7 @@ public static class GradientStatistics
         ArgumentNullException.ThrowIfNull(train);
         var plain = options with { Penalty = new PenaltyOptions { Mode = PenaltyMode.None, Microbatches = 1 } };
         var gradient = GradientModelBuilder.Build(inference, plain);
-        var input = gradient.ModelInputs.Single();
-        var dims = inference.Graph.RequiredInputs.Single().Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
-        var data = train.ReshapeForInput(dims);
+        var data = train.ForInputs(DataInput.Of(inference));
         var size = Math.Clamp(batchSize, 1, data.Count);
         var m = data.Count / size;
         using var sessionOptions = StepSession.DefaultOptions(threads);
@@ -38,8 +36,7 @@ public static class GradientStatistics
         double minibatchSum = 0;
         for (var k = 0; k < m; k++)
         {
-            var (features, labels) = data.GetRange(k * size, size);
-            var outputs = runner.Run([features.WithName(input), labels.WithName(GradientModelBuilder.Target)])
+            var outputs = runner.Run([.. data.Range(k * size, size).Values])
                 .ToDictionary(o => o.Name, o => o.Tensor!, StringComparer.Ordinal);
             var grads = names.Select(n => outputs[n].ToDoubles()).ToArray();
             sum ??= [.. grads.Select(g => new double[g.Length])];
