@@ -67,8 +67,14 @@ public sealed class BertLikeCommandTests : IDisposable
     }
 
     [Fact]
-    public void Grad_gradcheck_convert_and_export_accept_the_model()
+    public void Inspect_grad_gradcheck_convert_and_export_accept_the_model()
     {
+        var inspect = CliRunner.Run("inspect", ModelPath, "--json");
+        Assert.True(inspect.ExitCode == 0, inspect.Stderr);
+        var inputs = JsonNode.Parse(inspect.Stdout)!["inputs"]!.AsArray();
+        Assert.Equal(["input_ids", "attention_mask"], inputs.Select(i => (string)i!["name"]!));
+        Assert.All(inputs, i => Assert.Equal("int64", (string?)i!["type"]));
+
         var all = NpzArchive.Read(TestPaths.BertLike("train.npz"));
         var batchPath = _temp.File("batch.npz");
         NpzArchive.Write(batchPath, all.Select(p => new KeyValuePair<string, Tensor>(p.Key, Slice(p.Value, 8))));
