@@ -46,19 +46,23 @@ public static class ErrorHandling
         {
             return body();
         }
-        catch (ImplicitRegException e)
-        {
-            return Report(context, e.Message, e, ExitCodeOf(e.Kind));
-        }
-        catch (OperationCanceledException e)
-        {
-            return Report(context, "cancelled", e, ExitCodeOf(ErrorKind.Cancelled));
-        }
         catch (Exception e)
         {
-            var message = $"unexpected {e.GetType().Name}: {e.Message}" + (context.Verbose ? "" : " (rerun with --verbose to see the stack trace)");
-            return Report(context, message, e, ExitCodes.Failed);
+            return ReportException(context, e);
         }
+    }
+
+    /// <summary>Prints what <paramref name="exception"/> says (after <paramref name="where"/>, e.g. "rank 1 of 2: ") and returns its exit code.</summary>
+    public static int ReportException(CommandContext context, Exception exception, string where = "")
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception switch
+        {
+            ImplicitRegException e => Report(context, where + e.Message, e, ExitCodeOf(e.Kind)),
+            OperationCanceledException e => Report(context, where + "cancelled", e, ExitCodeOf(ErrorKind.Cancelled)),
+            _ => Report(context, where + $"unexpected {exception.GetType().Name}: {exception.Message}" + (context.Verbose ? "" : " (rerun with --verbose to see the stack trace)"), exception, ExitCodes.Failed),
+        };
     }
 
     public static int Report(CommandContext context, string message, Exception? exception, int exitCode)

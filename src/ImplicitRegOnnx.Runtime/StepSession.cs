@@ -16,21 +16,18 @@ public readonly record struct StepMetrics(float Loss, float Penalty, float Objec
 /// and three scalars come out; weights are copied to the host only on request (checkpoints, export).
 /// With a device memory (e.g. CUDA) both buffers live in that memory: the initial state is copied
 /// there into both at the start, and the step only swaps device buffers.
+/// The gradients-out form runs in <see cref="GradientStepSession"/>, which shares this state handling.
 /// </summary>
-public sealed class StepSession : IDisposable
+public sealed class StepSession : IDisposable, ITrainingStepRunner
 {
     private readonly InferenceSession _session;
     private readonly OrtIoBinding _binding;
     private readonly RunOptions _runOptions = new();
-    private readonly List<string> _stateNames;
-    private readonly Dictionary<string, OrtValue> _current = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, OrtValue> _next = new(StringComparer.Ordinal);
-    private readonly IReadOnlyDictionary<string, Tensor> _initialState;
-    private readonly StateTransfer? _transfer;
+    private readonly StateBuffers _state;
     private readonly Dictionary<string, OrtValue> _scalars = new(StringComparer.Ordinal);
     private readonly OrtValue _learningRate;
     private readonly HashSet<string> _batchInputs;
-    private readonly Dictionary<string, OrtValue> _batchBuffers = new(StringComparer.Ordinal);
+    private readonly BatchBuffers _batchBuffers = new();
 
     /// <param name="step">The step model to run.</param>
     /// <param name="options">Session options (device, threads); <see cref="DefaultOptions"/> when null.</param>
@@ -38,43 +35,22 @@ public sealed class StepSession : IDisposable
     /// else a device's memory (<see cref="DeviceSetup.StateMemory"/>).</param>
     public StepSession(StepModel step, SessionOptions? options = null, OrtMemoryInfo? stateMemory = null)
     {
+        ArgumentNullException.ThrowIfNull(step);
         if (step.Form != StepModelForm.Fused)
         {
-            throw ImplicitRegException.Unsupported("StepSession runs fused step models; this one is the gradients-out form (StepModel.Form), which its apply-update model completes");
+            throw ImplicitRegException.Unsupported("StepSession runs fused step models; this one is the gradients-out form (StepModel.Form), which GradientStepSession runs with its apply-update model");
         }
         using var defaults = options is null ? DefaultOptions() : null;
-        try
-        {
-            _session = new InferenceSession(step.Model.ToBytes(), options ?? defaults!);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw ImplicitRegException.Failed("ONNX Runtime cannot load the step model: " + e.Message.ReplaceLineEndings(" "), e);
-        }
+        _session = OrtSteps.Load(step.Model, options ?? defaults!, "the step model");
         _binding = _session.CreateIoBinding();
-        _stateNames = [.. step.InitialState.Keys];
-        _initialState = step.InitialState;
-        if (stateMemory is null)
-        {
-            foreach (var (name, tensor) in step.InitialState)
-            {
-                _current[name] = OrtTensors.ToOrtValue(tensor);
-                _next[name] = OrtTensors.ToOrtValue(tensor);
-            }
-        }
-        else
-        {
-            _transfer = new StateTransfer(step.InitialState, options ?? defaults!, stateMemory);
-            Upload(step.InitialState, _current);
-            Upload(step.InitialState, _next);
-        }
+        _state = new StateBuffers(step.InitialState, options ?? defaults!, stateMemory);
         foreach (var name in new[] { "loss", "penalty", "objective" })
         {
             _scalars[name] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
         }
         _learningRate = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
         _batchInputs = [.. step.Model.Graph.RequiredInputs.Select(v => v.Name)
-            .Where(n => n != StepModelBuilder.LearningRate && !_current.ContainsKey(n))];
+            .Where(n => n != StepModelBuilder.LearningRate && !_state.Contains(n))];
     }
 
     /// <summary>Session options for training: all graph optimizations, sequential execution.</summary>
@@ -94,141 +70,45 @@ public sealed class StepSession : IDisposable
     /// <summary>Runs one step on a batch and swaps every state buffer with its ".next".</summary>
     public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         _learningRate.GetTensorMutableDataAsSpan<float>()[0] = learningRate;
-        try
+        _binding.ClearBoundInputs();
+        _binding.ClearBoundOutputs();
+        foreach (var name in _batchInputs)
         {
-            _binding.ClearBoundInputs();
-            _binding.ClearBoundOutputs();
-            foreach (var name in _batchInputs)
-            {
-                if (!batch.TryGetValue(name, out var tensor))
-                {
-                    throw ImplicitRegException.BadInput($"the batch has no array for step-model input '{name}'");
-                }
-                _binding.BindInput(name, BatchBuffer(name, tensor));
-            }
-            _binding.BindInput(StepModelBuilder.LearningRate, _learningRate);
-            foreach (var name in _stateNames)
-            {
-                _binding.BindInput(name, _current[name]);
-                _binding.BindOutput(name + ".next", _next[name]);
-            }
-            foreach (var (name, value) in _scalars)
-            {
-                _binding.BindOutput(name, value);
-            }
-            _session.RunWithBinding(_runOptions, _binding);
+            _binding.BindInput(name, _batchBuffers.For(name, batch));
         }
-        catch (OnnxRuntimeException e)
+        _binding.BindInput(StepModelBuilder.LearningRate, _learningRate);
+        foreach (var name in _state.Names)
         {
-            throw ImplicitRegException.Failed("ONNX Runtime failed to run the step: " + e.Message.ReplaceLineEndings(" "), e);
+            _binding.BindInput(name, _state.Current(name));
+            _binding.BindOutput(name + ".next", _state.Next(name));
         }
-        foreach (var name in _stateNames)
+        foreach (var (name, value) in _scalars)
         {
-            (_current[name], _next[name]) = (_next[name], _current[name]);
+            _binding.BindOutput(name, value);
         }
+        OrtSteps.Run(_session, _runOptions, _binding, "the step");
+        _state.Swap();
         return new StepMetrics(Scalar("loss"), Scalar("penalty"), Scalar("objective"));
-    }
-
-    /// <summary>
-    /// The buffer of a batch input, filled with <paramref name="tensor"/>: reused from the previous step
-    /// while the type and shape stay the same (every step but a smaller last batch), so a step
-    /// allocates nothing and copies the batch once.
-    /// </summary>
-    private OrtValue BatchBuffer(string name, Tensor tensor)
-    {
-        if (_batchBuffers.TryGetValue(name, out var buffer))
-        {
-            var info = buffer.GetTensorTypeAndShape();
-            if ((int)info.ElementDataType == (int)tensor.ElementType && info.Shape.AsSpan().SequenceEqual(tensor.Dims))
-            {
-                OrtTensors.CopyInto(tensor, buffer);
-                return buffer;
-            }
-            buffer.Dispose();
-        }
-        return _batchBuffers[name] = OrtTensors.ToOrtValue(tensor);
     }
 
     private float Scalar(string name) => _scalars[name].GetTensorDataAsSpan<float>()[0];
 
     /// <summary>A host copy of every parameter and state (for checkpoints and export).</summary>
-    public IReadOnlyDictionary<string, Tensor> State()
-    {
-        if (_transfer is null)
-        {
-            return _stateNames.ToDictionary(n => n, n => OrtTensors.ToTensor(_current[n], n), StringComparer.Ordinal);
-        }
-        var host = _transfer.ToHost(_current);
-        try
-        {
-            return _stateNames.ToDictionary(n => n, n => OrtTensors.ToTensor(host[n], n), StringComparer.Ordinal);
-        }
-        finally
-        {
-            foreach (var value in host.Values)
-            {
-                value.Dispose();
-            }
-        }
-    }
-
-    /// <summary>Copies host tensors into new device buffers that replace those in <paramref name="buffers"/>.</summary>
-    private void Upload(IReadOnlyDictionary<string, Tensor> state, Dictionary<string, OrtValue> buffers)
-    {
-        var host = _stateNames.ToDictionary(n => n, n => OrtTensors.ToOrtValue(state[n]), StringComparer.Ordinal);
-        try
-        {
-            var device = _transfer!.ToDevice(host);
-            foreach (var name in _stateNames)
-            {
-                buffers.Remove(name, out var old);
-                old?.Dispose();
-                buffers[name] = device[name];
-            }
-        }
-        finally
-        {
-            foreach (var value in host.Values)
-            {
-                value.Dispose();
-            }
-        }
-    }
+    public IReadOnlyDictionary<string, Tensor> State() => _state.State();
 
     /// <summary>Overwrites parameters and states (resuming from a checkpoint); shapes and types must match.</summary>
-    public void LoadState(IReadOnlyDictionary<string, Tensor> state)
-    {
-        foreach (var name in _stateNames)
-        {
-            if (!state.TryGetValue(name, out var tensor))
-            {
-                throw ImplicitRegException.BadInput($"the state has no value for '{name}'");
-            }
-            var expected = _initialState[name];
-            if (tensor.ElementType != expected.ElementType || !tensor.Dims.AsSpan().SequenceEqual(expected.Dims))
-            {
-                throw ImplicitRegException.BadInput($"'{name}' is {tensor.ElementType} [{string.Join(',', tensor.Dims)}] but the step model needs {expected.ElementType} [{string.Join(',', expected.Dims)}]");
-            }
-        }
-        if (_transfer is not null)
-        {
-            Upload(state, _current);
-            return;
-        }
-        foreach (var name in _stateNames)
-        {
-            OrtTensors.CopyInto(state[name], _current[name]);
-        }
-    }
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state) => _state.LoadState(state);
 
     public void Dispose()
     {
-        foreach (var value in _current.Values.Concat(_next.Values).Concat(_scalars.Values).Concat(_batchBuffers.Values))
+        foreach (var value in _scalars.Values)
         {
             value.Dispose();
         }
-        _transfer?.Dispose();
+        _state.Dispose();
+        _batchBuffers.Dispose();
         _learningRate.Dispose();
         _binding.Dispose();
         _runOptions.Dispose();

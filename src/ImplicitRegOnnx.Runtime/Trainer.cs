@@ -1,5 +1,6 @@
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Distributed;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
 
@@ -113,14 +114,18 @@ public sealed class TrainingDivergedException : ImplicitRegException
 /// Trains an inference model with the explicit implicit-regularization penalty on ONNX Runtime:
 /// builds the step and evaluation models, keeps parameters in bound buffers (<see cref="StepSession"/>),
 /// draws a fresh permutation of the training set every epoch (<see cref="EpochSampler"/>), and exports
-/// the trained inference model.
+/// the trained inference model. Given an <see cref="ICollectives"/> world of more than one process (an MPI job), it
+/// trains data-parallel (<see cref="DataParallelTraining"/>): the global batch of <see cref="TrainerOptions.BatchSize"/>
+/// is split into one contiguous slice per process and the gradients are averaged every step; rank 0 alone writes
+/// checkpoints.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
     private readonly Model _inference;
     private readonly StepModel _step;
     private readonly Model _eval;
-    private readonly StepSession _session;
+    private readonly ITrainingStepRunner _session;
+    private readonly DataParallelTraining? _parallel;
     private readonly IReadOnlyList<DataInput> _inputs;
     private readonly DataInput? _target;
     private readonly string _outputName;
@@ -128,32 +133,57 @@ public sealed class Trainer : IDisposable
     private readonly string _fingerprint;
 
     public Trainer(Model inference, TrainerOptions options)
+        : this(inference, options, null)
+    {
+    }
+
+    /// <summary>A trainer in <paramref name="world"/>: data-parallel when it has more than one process, else as alone.</summary>
+    /// <param name="inference">The inference model to train (the same on every process).</param>
+    /// <param name="options">How to train (the same on every process; checked to agree).</param>
+    /// <param name="world">The processes of the job (<see cref="Collectives.Open()"/>); null for this process alone.</param>
+    public Trainer(Model inference, TrainerOptions options, ICollectives? world)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
         _inference = inference;
+        if (world is { Size: > 1 })
+        {
+            DataParallelTraining.Validate(options, world);
+        }
         // Trainer runs ONNX Runtime anyway, so constant subgraphs are folded by it unless the options say otherwise.
         var evaluator = options.Step.ConstantEvaluator ?? OrtConstantEvaluator.Instance;
-        _step = StepModelBuilder.Build(inference, options.Step with { ConstantEvaluator = evaluator });
+        var stepOptions = options.Step with { ConstantEvaluator = evaluator };
+        _step = StepModelBuilder.Build(inference, world is { Size: > 1 } ? stepOptions with { Form = StepModelForm.GradientsOut } : stepOptions);
         _eval = EvalModelBuilder.Build(inference, options.Step.Gradient, evaluator);
         using (var setup = Devices.Create(options.Device, options.Threads))
         {
-            _session = new StepSession(_step, setup.Options, setup.StateMemory);
+            if (world is { Size: > 1 })
+            {
+                _parallel = new DataParallelTraining(new DataParallelStep(new GradientStepSession(_step, setup.Options, setup.StateMemory), world));
+                _session = _parallel.Step;
+            }
+            else
+            {
+                _session = new StepSession(_step, setup.Options, setup.StateMemory);
+            }
             DeviceDescription = setup.Chosen;
         }
         _inputs = DataInput.Of(inference);
         _target = _step.Model.Graph.RequiredInputs.Where(v => v.Name == GradientModelBuilder.Target).Select(DataInput.Of).FirstOrDefault();
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
-        _configuration = Configuration(inference, options);
+        _configuration = Configuration(inference, options, world?.Size ?? 1);
         _fingerprint = Checkpoints.Fingerprint(_configuration);
+        _parallel?.CheckAgreement(_fingerprint);
     }
 
     /// <summary>
     /// Everything a resumed run must share with the run that wrote the checkpoint: the model's bytes
     /// (by hash) and every option that changes the sequence of steps.
     /// </summary>
-    private static string Configuration(Model inference, TrainerOptions o)
+    /// <remarks>The penalty's microbatches are counted over all <paramref name="workers"/> (n per slice times W), so a
+    /// run resumes with another number of processes when it trains the same objective.</remarks>
+    private static string Configuration(Model inference, TrainerOptions o, int workers)
     {
         var g = o.Step.Gradient;
         var opt = o.Step.Optimizer;
@@ -162,7 +192,7 @@ public sealed class Trainer : IDisposable
         {
             "model " + modelHash,
             $"loss {g.Loss} {g.LossOutput} {g.Output}",
-            FormattableString.Invariant($"penalty {g.Penalty.Mode} {g.Penalty.Coefficient:R} {g.Penalty.Microbatches} {g.Penalty.FiniteDifferenceStep:R}"),
+            FormattableString.Invariant($"penalty {g.Penalty.Mode} {g.Penalty.Coefficient:R} {g.Penalty.Microbatches * workers} {g.Penalty.FiniteDifferenceStep:R}"),
             FormattableString.Invariant($"optimizer {opt.Kind} {opt.Momentum:R} {opt.Nesterov} {opt.WeightDecay:R} {opt.Beta1:R} {opt.Beta2:R} {opt.Epsilon:R}"),
             FormattableString.Invariant($"trainable {string.Join(',', g.Trainable ?? [])} freeze {string.Join(',', g.Freeze ?? [])}"),
             FormattableString.Invariant($"lr {o.LearningRate:R} {o.Schedule} {(o.Schedule == LearningRateSchedule.Constant ? "" : o.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture))}"),
@@ -177,6 +207,15 @@ public sealed class Trainer : IDisposable
     public long ResumedFromStep { get; private set; }
 
     public TrainerOptions Options { get; }
+
+    /// <summary>The number of processes training together (1 alone).</summary>
+    public int Workers => _parallel?.World.Size ?? 1;
+
+    /// <summary>Whether this process writes (checkpoints; the CLI: metrics, export, summary): rank 0, or a process alone.</summary>
+    public bool Writes => _parallel is null || _parallel.World.Rank == 0;
+
+    /// <summary>Time spent averaging gradients over the processes so far (zero alone).</summary>
+    public TimeSpan AllReduceTime => _parallel?.Step.AllReduceTime ?? TimeSpan.Zero;
 
     /// <summary>Steps taken so far.</summary>
     public long Steps { get; private set; }
@@ -193,16 +232,20 @@ public sealed class Trainer : IDisposable
         var sampler = new EpochSampler(train.Count, Options.BatchSize, Options.Seed, Options.KeepLast);
         var totalSteps = Math.Min(Options.MaxSteps ?? long.MaxValue, (long)sampler.BatchesPerEpoch * Options.Epochs);
         var scheduleSteps = (long)sampler.BatchesPerEpoch * Options.Epochs;
-        if (Options.Resume && Options.CheckpointDirectory is { } directory && Checkpoints.Newest(directory) is { } checkpoint)
+        _parallel?.CheckData(train.Count, Options);
+        // Rank 0 alone reads the checkpoint (the others may not see its folder); the position and state go to all.
+        var resumed = Options.Resume && Writes && Options.CheckpointDirectory is { } directory && Checkpoints.Newest(directory) is { } checkpoint
+            ? Resumed(directory, checkpoint)
+            : null;
+        if (_parallel is not null)
         {
-            if (checkpoint.Fingerprint != _fingerprint)
-            {
-                throw ImplicitRegException.BadInput($"{directory}: the newest checkpoint was written for another model or configuration; resume with the same options or use another TrainerOptions.CheckpointDirectory");
-            }
-            _session.LoadState(checkpoint.State);
-            Steps = checkpoint.Position.Step;
+            resumed = _parallel.ShareStart(resumed);
+        }
+        if (resumed is not null)
+        {
+            Steps = resumed.Step;
             ResumedFromStep = Steps;
-            sampler = new EpochSampler(train.Count, Options.BatchSize, checkpoint.Position.Sampler, Options.KeepLast);
+            sampler = new EpochSampler(train.Count, Options.BatchSize, resumed.Sampler, Options.KeepLast);
         }
         var epochs = new List<EpochEvent>();
         for (var epoch = sampler.Epoch; epoch < Options.Epochs && Steps < totalSteps; epoch++)
@@ -213,7 +256,7 @@ public sealed class Trainer : IDisposable
             {
                 cancellation.ThrowIfCancellationRequested();
                 var rate = LearningRateAt(Steps, scheduleSteps);
-                var metrics = _session.Step(train.Gather(indices), rate);
+                var metrics = _session.Step(train.Gather(_parallel is null ? indices : _parallel.SliceOf(indices)), rate);
                 Steps++;
                 if (!float.IsFinite(metrics.Loss) || !float.IsFinite(metrics.Penalty))
                 {
@@ -236,16 +279,27 @@ public sealed class Trainer : IDisposable
             CheckWeights();
             SaveCheckpoint(sampler.State);
             var result = new EpochEvent(epoch, Steps, count == 0 ? double.NaN : lossSum / count, count == 0 ? double.NaN : penaltySum / count,
-                test is null ? null : Evaluate(test));
+                test is null || !Writes ? null : Evaluate(test));
             epochs.Add(result);
             onEpoch?.Invoke(result);
         }
         return epochs;
     }
 
+    /// <summary>Loads a checkpoint's state after checking it was written for this configuration; returns its position.</summary>
+    private TrainingPosition Resumed(string directory, Checkpoint checkpoint)
+    {
+        if (checkpoint.Fingerprint != _fingerprint)
+        {
+            throw ImplicitRegException.BadInput($"{directory}: the newest checkpoint was written for another model or configuration; resume with the same options or use another TrainerOptions.CheckpointDirectory");
+        }
+        _session.LoadState(checkpoint.State);
+        return checkpoint.Position;
+    }
+
     private void SaveCheckpoint(SamplerState sampler)
     {
-        if (Options.CheckpointDirectory is { } directory)
+        if (Writes && Options.CheckpointDirectory is { } directory)
         {
             Checkpoints.Write(directory, new Checkpoint(new TrainingPosition(Steps, sampler), _session.State(), _fingerprint, _configuration), Options.KeepCheckpoints);
         }

@@ -6,6 +6,7 @@ using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Distributed;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -13,7 +14,8 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// <summary>
 /// <c>implicitreg train [MODEL] [--data D] ...</c>: trains a model with the explicit regularizer on the
 /// CPU. With no MODEL and no data it trains the embedded default: models/mlp_tanh.onnx on the sklearn
-/// digits shipped in models/data (80/20 split).
+/// digits shipped in models/data (80/20 split). Under <c>mpirun -np W</c> it trains data-parallel
+/// (<see cref="DistributedCommand"/>; docs/distributed.md): rank 0 alone prints and writes.
 /// </summary>
 public static class TrainCommand
 {
@@ -35,7 +37,7 @@ public static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 };
         var keepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "How many of the newest checkpoints to keep.", DefaultValueFactory = _ => 3 };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --checkpoint-dir (same options required)." };
-        var summary = new Option<string?>("--summary-json") { Description = "Write a summary (test_accuracy, test_loss, train_loss, penalty, epochs_completed, steps, resumed_from_step, seconds, device)." };
+        var summary = new Option<string?>("--summary-json") { Description = "Write a summary (test_accuracy, test_loss, train_loss, penalty, epochs_completed, steps, resumed_from_step, seconds, device, workers: the MPI processes, train_seconds: the steps alone, allreduce_seconds: averaging the gradients)." };
 
         var command = new Command("train", "Train a model with the explicit implicit-regularization penalty (CPU).");
         command.Arguments.Add(model);
@@ -48,7 +50,7 @@ public static class TrainCommand
         {
             command.Options.Add(option);
         }
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        command.SetAction(parsed => DistributedCommand.Run(context, (context, world) =>
         {
             var modelPath = parsed.GetValue(model);
             var dataPath = parsed.GetValue(data);
@@ -74,7 +76,7 @@ public static class TrainCommand
                     : throw ImplicitRegException.BadInput($"--device {parsed.GetValue(device)}: use auto, cpu, cuda or cuda:N"),
             };
             return Execute(context, inference, modelPath ?? ModelFiles.DefaultModelName, train, test, options,
-                parsed.GetValue(export), parsed.GetValue(metrics), parsed.GetValue(summary));
+                parsed.GetValue(export), parsed.GetValue(metrics), parsed.GetValue(summary), world);
         }));
         return command;
     }
@@ -92,16 +94,19 @@ public static class TrainCommand
     }
 
     public static int Execute(CommandContext context, Model inference, string modelName, Dataset train, Dataset? test, TrainerOptions options,
-        string? exportPath, string? metricsPath, string? summaryPath)
+        string? exportPath, string? metricsPath, string? summaryPath, ICollectives? world = null)
     {
         var watch = Stopwatch.StartNew();
         // Errors of the options are not about the model: they are reported without its name.
         options.Validate();
-        using var trainer = ErrorHandling.About(modelName, () => new Trainer(inference, options));
-        using var metrics = metricsPath is null ? null : new StreamWriter(metricsPath);
+        using var trainer = ErrorHandling.About(modelName, () => new Trainer(inference, options, world));
+        // In an MPI job rank 0 alone writes files (the other ranks' context writes nowhere).
+        using var metrics = metricsPath is null || !trainer.Writes ? null : new StreamWriter(metricsPath);
+        var processes = trainer.Workers > 1 ? string.Create(CultureInfo.InvariantCulture, $", {trainer.Workers} processes (MPI), {options.BatchSize / trainer.Workers} examples each") : "";
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training {modelName}: {train.Count} examples, batch {options.BatchSize}, lr {options.LearningRate:g4}, {Describe(options)}, device {trainer.DeviceDescription}"));
+            $"training {modelName}: {train.Count} examples, batch {options.BatchSize}, lr {options.LearningRate:g4}, {Describe(options)}, device {trainer.DeviceDescription}{processes}"));
         IReadOnlyList<EpochEvent> epochs;
+        var fitWatch = Stopwatch.StartNew();
         try
         {
             void OnStep(StepEvent e) => metrics?.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
@@ -117,7 +122,7 @@ public static class TrainCommand
                     ["test_loss"] = e.Test?.Loss, ["test_accuracy"] = e.Test?.Accuracy,
                 }));
             }
-            epochs = ProgressDisplay.IsInteractive(context)
+            epochs = trainer.Workers == 1 && ProgressDisplay.IsInteractive(context)
                 ? ProgressDisplay.Run(trainer, train, test, options, OnStep, OnEpoch)
                 : trainer.Fit(train, test, OnStep, e => OnEpoch(e, context.Out.WriteLine));
         }
@@ -125,18 +130,19 @@ public static class TrainCommand
         {
             throw e.Within(modelName);
         }
+        fitWatch.Stop();
         if (trainer.ResumedFromStep > 0)
         {
             context.Out.WriteLine($"resumed from step {trainer.ResumedFromStep}");
         }
-        if (exportPath is not null)
+        if (exportPath is not null && trainer.Writes)
         {
             OutputPaths.Check(modelName, exportPath);
             OutputPaths.Save(trainer.ExportInferenceModel(), exportPath);
             context.Out.WriteLine($"wrote {exportPath}");
         }
         var last = epochs.Count > 0 ? epochs[^1] : null;
-        if (summaryPath is not null)
+        if (summaryPath is not null && trainer.Writes)
         {
             var summary = new Dictionary<string, object?>
             {
@@ -149,6 +155,9 @@ public static class TrainCommand
                 ["resumed_from_step"] = trainer.ResumedFromStep,
                 ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
                 ["device"] = trainer.DeviceDescription.Split(' ')[0],
+                ["workers"] = trainer.Workers,
+                ["train_seconds"] = Math.Round(fitWatch.Elapsed.TotalSeconds, 3),
+                ["allreduce_seconds"] = Math.Round(trainer.AllReduceTime.TotalSeconds, 6),
             };
             AtomicFile.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, Indented) + "\n");
         }

@@ -13,13 +13,13 @@ public sealed class TrainOptionSet
 {
     private readonly Option<string?> _loss = new("--loss") { Description = $"{string.Join(", ", Losses.Names)} (default: cross-entropy for class labels, mse otherwise)." };
     private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };
-    private readonly Option<int> _batchSize = new("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
+    private readonly Option<int> _batchSize = new("--batch-size") { Description = "Examples per step (under mpirun: the global batch, split into one slice per rank).", DefaultValueFactory = _ => 32 };
     private readonly Option<float> _lr = new("--lr") { Description = "Learning rate ε.", DefaultValueFactory = _ => 0.05f };
     private readonly Option<string> _schedule = new("--lr-schedule") { Description = "constant, cosine or step.", DefaultValueFactory = _ => "constant" };
     private readonly Option<double?> _coefficient = new("--coefficient") { Description = "c in C + c·R." };
     private readonly Option<double?> _lambda = new("--lambda") { Description = "λ with c = λ/4 (default: the learning rate, as in the paper)." };
     private readonly Option<string> _penalty = new("--penalty") { Description = "exact, finite-difference or none.", DefaultValueFactory = _ => "exact" };
-    private readonly Option<int> _microbatches = new("--microbatches") { Description = "n microbatches per batch for the penalty.", DefaultValueFactory = _ => 2 };
+    private readonly Option<int> _microbatches = new("--microbatches") { Description = "n microbatches per batch for the penalty (under mpirun: per rank's slice).", DefaultValueFactory = _ => 2 };
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "momentum" };
     private readonly Option<ulong> _seed = new("--seed") { Description = "Seed of the per-epoch permutations.", DefaultValueFactory = _ => 0UL };
     private readonly Option<long?> _maxSteps = new("--max-steps") { Description = "Stop after this many steps." };
