@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.TestSupport;
+using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Readme;
 
@@ -32,6 +34,61 @@ public partial class ReadmeSampleTests
             Console.SetOut(new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true });
             Directory.SetCurrentDirectory(previous);
         }
+    }
+
+    /// <summary>
+    /// The multi-input sample trains the BERT-like model from the arrays of tests/BertLike/train.npz held as
+    /// long[]s, with the setup of reference.json's exact-penalty run, to PyTorch's final test accuracy within 2%
+    /// (the tolerance of BertLikeTrainingTests for that run).
+    /// </summary>
+    [Fact]
+    public void TheMultiInputSampleTrainsFromArraysToThePyTorchAccuracy()
+    {
+        var reference = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TestPaths.BertLike("reference.json")))!;
+        var penalized = reference["exact_penalty"]!;
+        var inputs = DataInput.Of(Model.Load(TestPaths.BertLike("bert_like.onnx")));
+        var train = DataFiles.Load(TestPaths.BertLike("train.npz"), inputs);
+        var test = DataFiles.Load(TestPaths.BertLike("test.npz"), inputs);
+        var options = new TrainerOptions
+        {
+            Step = new StepModelOptions
+            {
+                Gradient = new GradientModelOptions
+                {
+                    Loss = LossKind.CrossEntropy,
+                    Penalty = new PenaltyOptions
+                    {
+                        Mode = PenaltyMode.Exact,
+                        Coefficient = (double)penalized["coefficient"]!,
+                        Microbatches = (int)penalized["microbatches"]!,
+                    },
+                },
+                Optimizer = new OptimizerOptions { Kind = OptimizerKind.Momentum, Momentum = (double)reference["momentum"]! },
+            },
+            LearningRate = (float)(double)reference["learning_rate"]!,
+            BatchSize = (int)reference["batch_size"]!,
+            Epochs = (int)penalized["epochs"]!,
+            Seed = (ulong)(int)reference["seed"]!,
+        };
+        var previous = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(TestPaths.RepositoryRoot);
+        var output = new StringWriter();
+        IReadOnlyList<EpochEvent> epochs;
+        try
+        {
+            Console.SetOut(output);
+            epochs = MultiInputSample(train["input_ids"].Values<long>().ToArray(), train["attention_mask"].Values<long>().ToArray(),
+                train[Dataset.TargetName].Values<long>().ToArray(), train.Count, options, test);
+        }
+        finally
+        {
+            Console.SetOut(new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true });
+            Directory.SetCurrentDirectory(previous);
+        }
+        var expected = (double)penalized["epoch_results"]!.AsArray()[^1]!["test_accuracy"]!;
+        Assert.Equal(options.Epochs, epochs.Count);
+        Assert.InRange(epochs[^1].Test!.Accuracy!.Value, expected - 0.02, 1.0);
+        Assert.Contains($"test accuracy {epochs[^1].Test!.Accuracy:P1}", output.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>The library sample folds a constant subgraph: the IR has no evaluator of its own, the sample passes ONNX Runtime's.</summary>
@@ -70,6 +127,7 @@ public partial class ReadmeSampleTests
     [Theory]
     [InlineData("TrainingSample.cs")]
     [InlineData("LibrarySample.cs")]
+    [InlineData("MultiInputSample.cs")]
     public void TheReadmeShowsTheSampleAsWritten(string file)
     {
         var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
@@ -82,7 +140,7 @@ public partial class ReadmeSampleTests
         Assert.Contains(sample, readme.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
-    [GeneratedRegex(@"// README (?:library )?begin\n(?<body>.*?)\n\s*// README (?:library )?end", RegexOptions.Singleline)]
+    [GeneratedRegex(@"// README (?:library |multi-input )?begin\n(?<body>.*?)\n\s*// README (?:library |multi-input )?end", RegexOptions.Singleline)]
     private static partial Regex SampleRegion();
 }
 
