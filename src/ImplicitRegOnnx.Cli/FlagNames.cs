@@ -44,6 +44,7 @@ public static class FlagNames
         ["TrainerOptions.KeepCheckpoints"] = "--keep-checkpoints",
         ["TrainerOptions.Resume"] = "--resume",
         ["TrainerOptions.Device"] = "--device",
+        ["TrainerOptions.PenaltyCoefficient"] = "--coefficient",
         ["GradientCheckOptions.Batch"] = "--batch",
         ["GradientCheckOptions.Directions"] = "--directions",
         ["GradientCheckOptions.Seed"] = "--seed",

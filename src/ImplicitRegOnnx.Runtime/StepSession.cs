@@ -17,7 +17,7 @@ public readonly record struct StepMetrics(float Loss, float Penalty, float Objec
 /// With a device memory (e.g. CUDA) both buffers live in that memory: the initial state is copied
 /// there into both at the start, and the step only swaps device buffers.
 /// </summary>
-public sealed class StepSession : IDisposable
+public sealed class StepSession : ITrainingStep
 {
     private readonly InferenceSession _session;
     private readonly OrtIoBinding _binding;
@@ -29,6 +29,9 @@ public sealed class StepSession : IDisposable
     private readonly StateTransfer? _transfer;
     private readonly Dictionary<string, OrtValue> _scalars = new(StringComparer.Ordinal);
     private readonly OrtValue _learningRate;
+    private readonly OrtValue _penaltyCoefficient;
+    private readonly bool _takesCoefficient;
+    private readonly IReadOnlyList<string> _parameters;
     private readonly HashSet<string> _batchInputs;
     private readonly Dictionary<string, OrtValue> _batchBuffers = new(StringComparer.Ordinal);
 
@@ -73,6 +76,9 @@ public sealed class StepSession : IDisposable
             _scalars[name] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
         }
         _learningRate = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
+        _penaltyCoefficient = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
+        _takesCoefficient = step.Model.Graph.Inputs.Any(v => v.Name == StepModelBuilder.PenaltyCoefficient);
+        _parameters = step.Parameters;
         _batchInputs = [.. step.Model.Graph.RequiredInputs.Select(v => v.Name)
             .Where(n => n != StepModelBuilder.LearningRate && !_current.ContainsKey(n))];
     }
@@ -88,13 +94,28 @@ public sealed class StepSession : IDisposable
         LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
     };
 
-    /// <summary>The inputs a batch must provide (model inputs and, unless the model computes its loss, "target").</summary>
+    /// <inheritdoc/>
     public IReadOnlyCollection<string> BatchInputs => _batchInputs;
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Parameters => _parameters;
+
     /// <summary>Runs one step on a batch and swaps every state buffer with its ".next".</summary>
-    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate)
+    /// <param name="batch">One tensor per name of <see cref="BatchInputs"/>.</param>
+    /// <param name="learningRate">ε of this step.</param>
+    /// <param name="penaltyCoefficient">c fed to the step model's "penalty_coefficient" input; null leaves it
+    /// unbound, so ONNX Runtime uses its initializer, the coefficient the model was built with.</param>
+    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate, float? penaltyCoefficient = null)
     {
+        if (penaltyCoefficient is not null && !_takesCoefficient)
+        {
+            throw ImplicitRegException.BadInput($"this step model has no '{StepModelBuilder.PenaltyCoefficient}' input (written by an older toolkit); rewrite it to feed the coefficient");
+        }
         _learningRate.GetTensorMutableDataAsSpan<float>()[0] = learningRate;
+        if (penaltyCoefficient is { } coefficient)
+        {
+            _penaltyCoefficient.GetTensorMutableDataAsSpan<float>()[0] = coefficient;
+        }
         try
         {
             _binding.ClearBoundInputs();
@@ -108,6 +129,10 @@ public sealed class StepSession : IDisposable
                 _binding.BindInput(name, BatchBuffer(name, tensor));
             }
             _binding.BindInput(StepModelBuilder.LearningRate, _learningRate);
+            if (penaltyCoefficient is not null)
+            {
+                _binding.BindInput(StepModelBuilder.PenaltyCoefficient, _penaltyCoefficient);
+            }
             foreach (var name in _stateNames)
             {
                 _binding.BindInput(name, _current[name]);
@@ -222,6 +247,7 @@ public sealed class StepSession : IDisposable
         }
     }
 
+    /// <summary>Releases the session, its binding and every buffer.</summary>
     public void Dispose()
     {
         foreach (var value in _current.Values.Concat(_next.Values).Concat(_scalars.Values).Concat(_batchBuffers.Values))
@@ -230,6 +256,7 @@ public sealed class StepSession : IDisposable
         }
         _transfer?.Dispose();
         _learningRate.Dispose();
+        _penaltyCoefficient.Dispose();
         _binding.Dispose();
         _runOptions.Dispose();
         _session.Dispose();

@@ -58,6 +58,20 @@ public sealed record TrainerOptions
     /// <summary>Where the steps run (auto: CUDA when it loads, else the CPU).</summary>
     public Device Device { get; init; } = Device.Cpu;
 
+    /// <summary>
+    /// c of objective = C + c·R, fed to the step model's "penalty_coefficient" input at every step. Null (the
+    /// default): c(t) = ε(t)/4 with ε(t) the scheduled learning rate of that step, i.e. λ = ε(t), so a cosine or
+    /// step schedule scales the penalty as in Smith et al.'s modified loss C + (ε/4m)·Σ_k‖∇Ĉ_k‖² (R is already the
+    /// mean over the n microbatches, design.md §1); at a constant rate this is c = ε/4, the fixed default of earlier
+    /// versions. A value fixes c for every step (what an explicit λ gives: c = λ/4,
+    /// <see cref="PenaltyOptions.CoefficientFromLambda"/>).
+    /// </summary>
+    public double? PenaltyCoefficient { get; init; }
+
+    /// <summary>The coefficient fed at a step whose learning rate is <paramref name="learningRate"/>.</summary>
+    public float CoefficientAt(float learningRate) =>
+        (float)(PenaltyCoefficient ?? PenaltyOptions.CoefficientFromLambda(learningRate));
+
     /// <summary>Checks every option that does not depend on the model or the data; <see cref="Trainer"/> calls it first.</summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property (<c>TrainerOptions.BatchSize</c>).</exception>
     public void Validate()
@@ -77,12 +91,23 @@ public sealed record TrainerOptions
         Check(CheckpointEvery >= 0, "TrainerOptions.CheckpointEvery", $"must be at least 0 (0: at epoch ends only), got {CheckpointEvery}");
         Check(KeepCheckpoints >= 1, "TrainerOptions.KeepCheckpoints", $"must be at least 1, got {KeepCheckpoints}");
         Check(!Resume || CheckpointDirectory is not null, "TrainerOptions.Resume", $"needs TrainerOptions.CheckpointDirectory, the folder to resume from");
+        Check(PenaltyCoefficient is null || (double.IsFinite(PenaltyCoefficient.Value) && PenaltyCoefficient >= 0), "TrainerOptions.PenaltyCoefficient",
+            $"must be a non-negative number or null (c = ε(t)/4), got {PenaltyCoefficient}");
+        // The trainer feeds the coefficient every step; a different one in the step options would be silently unused.
+        var built = Step.Gradient.Penalty.Coefficient;
+        Check(built == 0 || (float)built == CoefficientAt(LearningRate), "PenaltyOptions.Coefficient",
+            $"is {built} but the trainer feeds c = {(PenaltyCoefficient is null ? "ε(t)/4" : PenaltyCoefficient.ToString())} every step; set the coefficient through TrainerOptions.PenaltyCoefficient (null: ε(t)/4) and leave PenaltyOptions.Coefficient 0");
         Step.Validate();
     }
 }
 
-/// <summary>What one step did.</summary>
-public readonly record struct StepEvent(long Step, long Epoch, float LearningRate, StepMetrics Metrics);
+/// <summary>What one step did: steps taken, its epoch, the learning rate and penalty coefficient fed, and its scalars.</summary>
+public readonly record struct StepEvent(long Step, long Epoch, float LearningRate, StepMetrics Metrics, float PenaltyCoefficient);
+
+/// <summary>Opens the session that runs a step model's steps on a device: how <see cref="Trainer"/> gets its <see cref="ITrainingStep"/>.</summary>
+/// <param name="step">The step model (fused, or gradients-out with its apply-update model).</param>
+/// <param name="device">Session options and where state lives; the trainer disposes it after the call.</param>
+public delegate ITrainingStep StepFactory(StepModel step, DeviceSetup device);
 
 /// <summary>What one epoch did; test metrics when a test set was given.</summary>
 public sealed record EpochEvent(long Epoch, long Steps, double TrainLoss, double Penalty, Evaluation? Test);
@@ -110,38 +135,45 @@ public sealed class TrainingDivergedException : ImplicitRegException
 }
 
 /// <summary>
-/// Trains an inference model with the explicit implicit-regularization penalty on ONNX Runtime:
-/// builds the step and evaluation models, keeps parameters in bound buffers (<see cref="StepSession"/>),
-/// draws a fresh permutation of the training set every epoch (<see cref="EpochSampler"/>), and exports
-/// the trained inference model.
+/// Trains a model with the explicit implicit-regularization penalty on ONNX Runtime: from an inference model
+/// (it builds the step and evaluation models) or from the files <c>rewrite</c>/<c>convert</c> wrote
+/// (<see cref="TrainingArtifacts"/>, nothing rebuilt). The steps run through an <see cref="ITrainingStep"/>
+/// (<see cref="StepSession"/> for the fused form, parameters kept in bound buffers); a fresh permutation of the
+/// training set is drawn every epoch (<see cref="EpochSampler"/>); the trained inference model is exported.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    private readonly Model _inference;
     private readonly StepModel _step;
     private readonly Model _eval;
-    private readonly StepSession _session;
+    private readonly ITrainingStep _session;
+    private readonly Func<IReadOnlyDictionary<string, Tensor>, Model> _export;
     private readonly string _input;
     private readonly IReadOnlyList<long> _inputDims;
     private readonly string _outputName;
     private readonly string _configuration;
     private readonly string _fingerprint;
 
-    public Trainer(Model inference, TrainerOptions options)
+    /// <summary>Builds the step and evaluation models of <paramref name="inference"/> and opens a session on the chosen device.</summary>
+    /// <param name="inference">The inference model (not changed).</param>
+    /// <param name="options">How to train; validated first.</param>
+    /// <param name="openStep">Opens the session that runs the steps; null: a <see cref="StepSession"/> (fused form).</param>
+    public Trainer(Model inference, TrainerOptions options, StepFactory? openStep = null)
     {
+        ArgumentNullException.ThrowIfNull(inference);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        _inference = inference;
         // Trainer runs ONNX Runtime anyway, so constant subgraphs are folded by it unless the options say otherwise.
         var evaluator = options.Step.ConstantEvaluator ?? OrtConstantEvaluator.Instance;
-        _step = StepModelBuilder.Build(inference, options.Step with { ConstantEvaluator = evaluator });
-        _eval = EvalModelBuilder.Build(inference, options.Step.Gradient, evaluator);
-        using (var setup = Devices.Create(options.Device, options.Threads))
+        // The built-in default is the coefficient of the first step, so the model alone behaves as the run starts.
+        var stepOptions = options.Step with
         {
-            _session = new StepSession(_step, setup.Options, setup.StateMemory);
-            DeviceDescription = setup.Chosen;
-        }
+            ConstantEvaluator = evaluator,
+            Gradient = options.Step.Gradient with { Penalty = options.Step.Gradient.Penalty with { Coefficient = options.CoefficientAt(options.LearningRate) } },
+        };
+        _step = StepModelBuilder.Build(inference, stepOptions);
+        _eval = EvalModelBuilder.Build(inference, options.Step.Gradient, evaluator);
+        (_session, DeviceDescription) = Open(_step, options, openStep);
         var inputs = inference.Graph.RequiredInputs.ToList();
         if (inputs.Count != 1)
         {
@@ -150,30 +182,74 @@ public sealed class Trainer : IDisposable
         _input = inputs[0].Name;
         _inputDims = inputs[0].Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
-        _configuration = Configuration(inference, options);
+        _export = state => ModelExport.WithWeights(inference, state.Where(p => _step.Parameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), "trainer");
+        _configuration = Configuration("model " + Sha256(inference.ToBytes()), options);
         _fingerprint = Checkpoints.Fingerprint(_configuration);
     }
+
+    /// <summary>
+    /// Trains the step model <c>rewrite</c>/<c>convert</c> wrote, as it is: loss, penalty mode, microbatches and
+    /// optimizer are the model's (<see cref="TrainerOptions.Step"/> is not used); the coefficient is fed as
+    /// <see cref="TrainerOptions.PenaltyCoefficient"/> says. Evaluation needs the evaluation model beside it.
+    /// </summary>
+    /// <param name="artifacts">The opened files.</param>
+    /// <param name="options">How to train; validated first.</param>
+    /// <param name="openStep">Opens the session that runs the steps; null: a <see cref="StepSession"/> (fused form).</param>
+    public Trainer(TrainingArtifacts artifacts, TrainerOptions options, StepFactory? openStep = null)
+    {
+        ArgumentNullException.ThrowIfNull(artifacts);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        _step = artifacts.Step;
+        _eval = artifacts.Eval!;
+        HasEvaluation = artifacts.Eval is not null;
+        if (artifacts.ModelInputs.Count != 1)
+        {
+            throw ImplicitRegException.BadInput($"{artifacts.StepPath}: the trainer feeds models with one input; this one has {artifacts.ModelInputs.Count} ({string.Join(", ", artifacts.ModelInputs)})");
+        }
+        _input = artifacts.ModelInputs[0];
+        var input = _step.Model.Graph.Inputs.First(v => v.Name == _input);
+        _inputDims = input.Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
+        _outputName = artifacts.ModelOutputs.Count > 0 ? artifacts.ModelOutputs[0] : "";
+        (_session, DeviceDescription) = Open(_step, options, openStep);
+        _export = state => ModelExport.FromStepModel(_step.Model, state, artifacts.StepPath);
+        var initial = string.Join(',', _step.InitialState.Select(p => p.Key + ":" + Sha256(p.Value.RawBytes.ToArray())));
+        _configuration = Configuration($"step-model {Sha256(_step.Model.ToBytes())} initial {Sha256(System.Text.Encoding.UTF8.GetBytes(initial))}", options);
+        _fingerprint = Checkpoints.Fingerprint(_configuration);
+    }
+
+    private static (ITrainingStep Session, string Device) Open(StepModel step, TrainerOptions options, StepFactory? openStep)
+    {
+        using var setup = Devices.Create(options.Device, options.Threads);
+        var session = openStep is null ? new StepSession(step, setup.Options, setup.StateMemory) : openStep(step, setup);
+        return (session, setup.Chosen);
+    }
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
     /// <summary>
     /// Everything a resumed run must share with the run that wrote the checkpoint: the model's bytes
     /// (by hash) and every option that changes the sequence of steps.
     /// </summary>
-    private static string Configuration(Model inference, TrainerOptions o)
+    private static string Configuration(string model, TrainerOptions o)
     {
         var g = o.Step.Gradient;
         var opt = o.Step.Optimizer;
-        var modelHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(inference.ToBytes()));
         return string.Join('\n', new[]
         {
-            "model " + modelHash,
+            model,
             $"loss {g.Loss} {g.LossOutput} {g.Output}",
-            FormattableString.Invariant($"penalty {g.Penalty.Mode} {g.Penalty.Coefficient:R} {g.Penalty.Microbatches} {g.Penalty.FiniteDifferenceStep:R}"),
+            FormattableString.Invariant($"penalty {g.Penalty.Mode} {g.Penalty.Microbatches} {g.Penalty.FiniteDifferenceStep:R} coefficient {(o.PenaltyCoefficient is { } c ? c.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "lr/4")}"),
             FormattableString.Invariant($"optimizer {opt.Kind} {opt.Momentum:R} {opt.Nesterov} {opt.WeightDecay:R} {opt.Beta1:R} {opt.Beta2:R} {opt.Epsilon:R}"),
             FormattableString.Invariant($"trainable {string.Join(',', g.Trainable ?? [])} freeze {string.Join(',', g.Freeze ?? [])}"),
             FormattableString.Invariant($"lr {o.LearningRate:R} {o.Schedule} {(o.Schedule == LearningRateSchedule.Constant ? "" : o.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture))}"),
             FormattableString.Invariant($"batch {o.BatchSize} keep-last {o.KeepLast} seed {o.Seed}"),
         });
     }
+
+    /// <summary>Whether <see cref="Evaluate"/> can run: always for an inference model, for artifacts when the evaluation model was there.</summary>
+    public bool HasEvaluation { get; } = true;
 
     /// <summary>The device the steps run on, e.g. "cpu" or "cuda:0" (auto says why it fell back).</summary>
     public string DeviceDescription { get; }
@@ -219,11 +295,12 @@ public sealed class Trainer : IDisposable
                 cancellation.ThrowIfCancellationRequested();
                 var (features, labels) = train.GatherBatch(indices);
                 var rate = LearningRateAt(Steps, scheduleSteps);
+                var coefficient = Options.CoefficientAt(rate);
                 var metrics = _session.Step(new Dictionary<string, Tensor>
                 {
                     [_input] = features.WithName(_input),
                     [GradientModelBuilder.Target] = labels.WithName(GradientModelBuilder.Target),
-                }, rate);
+                }, rate, coefficient);
                 Steps++;
                 if (!float.IsFinite(metrics.Loss) || !float.IsFinite(metrics.Penalty))
                 {
@@ -232,7 +309,7 @@ public sealed class Trainer : IDisposable
                 lossSum += metrics.Loss;
                 penaltySum += metrics.Penalty;
                 count++;
-                onStep?.Invoke(new StepEvent(Steps, epoch, rate, metrics));
+                onStep?.Invoke(new StepEvent(Steps, epoch, rate, metrics, coefficient));
                 if (Options.CheckpointEvery > 0 && Steps % Options.CheckpointEvery == 0 && !sampler.EpochFinished)
                 {
                     SaveCheckpoint(sampler.State);
@@ -292,6 +369,10 @@ public sealed class Trainer : IDisposable
     /// <summary>Mean loss, and accuracy when the labels are classes, with the current weights.</summary>
     public Evaluation Evaluate(Dataset data, int batchSize = 256)
     {
+        if (!HasEvaluation)
+        {
+            throw ImplicitRegException.BadInput("the step model has no evaluation model beside it (TRAIN.eval.onnx), so test data cannot be evaluated; write one with rewrite --eval-out (convert writes it)");
+        }
         var state = _session.State();
         var parameters = _step.Parameters.Select(p => state[p].WithName(p)).ToList();
         var evaluation = ModelEvaluation.Run(_eval, _input, _inputDims, _outputName, data, parameters, batchSize);
@@ -303,8 +384,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>The inference model with the current weights.</summary>
-    public Model ExportInferenceModel() => ModelExport.WithWeights(_inference, _session.State()
-        .Where(p => _step.Parameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), "trainer");
+    public Model ExportInferenceModel() => _export(_session.State());
 
     public void Dispose() => _session.Dispose();
 }

@@ -16,8 +16,8 @@ public sealed class TrainOptionSet
     private readonly Option<int> _batchSize = new("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
     private readonly Option<float> _lr = new("--lr") { Description = "Learning rate ε.", DefaultValueFactory = _ => 0.05f };
     private readonly Option<string> _schedule = new("--lr-schedule") { Description = "constant, cosine or step.", DefaultValueFactory = _ => "constant" };
-    private readonly Option<double?> _coefficient = new("--coefficient") { Description = "c in C + c·R." };
-    private readonly Option<double?> _lambda = new("--lambda") { Description = "λ with c = λ/4 (default: the learning rate, as in the paper)." };
+    private readonly Option<double?> _coefficient = new("--coefficient") { Description = "c in C + c·R, fixed for every step (default: c(t) = ε(t)/4)." };
+    private readonly Option<double?> _lambda = new("--lambda") { Description = "λ with c = λ/4, fixed for every step (default: λ = ε(t), the scheduled learning rate of each step, as in the paper)." };
     private readonly Option<string> _penalty = new("--penalty") { Description = "exact, finite-difference or none.", DefaultValueFactory = _ => "exact" };
     private readonly Option<int> _microbatches = new("--microbatches") { Description = "n microbatches per batch for the penalty.", DefaultValueFactory = _ => 2 };
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "momentum" };
@@ -86,6 +86,8 @@ public sealed class TrainOptionSet
                 Lambda = lambdaValue,
             },
             LearningRate = learningRate,
+            // An explicit scale fixes c; without one the trainer feeds c(t) = ε(t)/4 (λ follows the schedule).
+            PenaltyCoefficient = parsed.GetValue(_coefficient) is null && parsed.GetValue(_lambda) is null ? null : c,
             Schedule = scheduleKind,
             Epochs = parsed.GetValue(_epochs),
             BatchSize = parsed.GetValue(_batchSize),
