@@ -17,13 +17,21 @@ public static class ModelEvaluation
             .OfType<Tensor>().ToList();
         var input = inference.Graph.RequiredInputs.Single();
         var dims = input.Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
-        return Run(eval, input.Name, dims, options.Output ?? inference.Graph.Outputs[0].Name, data, parameters, batchSize);
+        return Run(eval, input.Name, dims, options.Output ?? inference.Graph.Outputs[0].Name, data, parameters, batchSize,
+            options.LossOutput is null ? options.Loss : null);
     }
 
-    /// <summary>Runs an evaluation model batch by batch with the given parameter values.</summary>
+    /// <summary>
+    /// Runs an evaluation model batch by batch with the given parameter values. Accuracy is measured for class
+    /// labels; mean squared and mean absolute error of the output against the target for the regression losses
+    /// (<paramref name="loss"/> mse or l1).
+    /// </summary>
     public static Evaluation Run(Model eval, string input, IReadOnlyList<long> inputDims, string output, Dataset data,
-        IReadOnlyList<Tensor> parameters, int batchSize = 256)
+        IReadOnlyList<Tensor> parameters, int batchSize = 256, LossKind? loss = null)
     {
+        var regression = loss is LossKind.Mse or LossKind.L1 && !data.HasClassLabels;
+        double squaredSum = 0, absoluteSum = 0;
+        long elements = 0;
         data = data.ReshapeForInput(inputDims);
         using var runner = ModelRunner.FromBytes(eval.ToBytes());
         double lossSum = 0;
@@ -39,8 +47,24 @@ public static class ModelEvaluation
             {
                 correct += CountCorrect(scores, labels.ToInt64s());
             }
+            if (regression && outputs.TryGetValue(output, out var predictions) && predictions.ElementCount == labels.ElementCount)
+            {
+                var p = predictions.ToDoubles();
+                var t = labels.ToDoubles();
+                for (var i = 0; i < p.Length; i++)
+                {
+                    var d = p[i] - t[i];
+                    squaredSum += d * d;
+                    absoluteSum += Math.Abs(d);
+                }
+                elements += p.Length;
+            }
         }
-        return new Evaluation(lossSum / data.Count, data.HasClassLabels ? (double)correct / data.Count : null, data.Count);
+        return new Evaluation(lossSum / data.Count, data.HasClassLabels ? (double)correct / data.Count : null, data.Count)
+        {
+            MeanSquaredError = elements > 0 ? squaredSum / elements : null,
+            MeanAbsoluteError = elements > 0 ? absoluteSum / elements : null,
+        };
     }
 
     private static long CountCorrect(Tensor scores, long[] labels)

@@ -68,6 +68,33 @@ public sealed record TrainerOptions
     /// </summary>
     public double? PenaltyCoefficient { get; init; }
 
+    /// <summary>Steps of linear warmup: ε(t) = ε·(t+1)/W for t &lt; W, then the schedule over the remaining steps (0: none).</summary>
+    public long WarmupSteps { get; init; }
+
+    /// <summary>
+    /// The learning rate of step t (0-based), instead of <see cref="Schedule"/> and <see cref="WarmupSteps"/>; it
+    /// must return a finite rate ≥ 0. A resumed run must pass the same function (checkpoints cannot record it).
+    /// </summary>
+    public Func<long, float>? LearningRateFunction { get; init; }
+
+    /// <summary>The epoch metric early stopping and keep-best follow (<see cref="TrainingMetrics.Names"/>); null: test_loss with a test set, else train_loss.</summary>
+    public string? Monitor { get; init; }
+
+    /// <summary>Whether the monitored metric is better smaller or larger (auto: larger for accuracy).</summary>
+    public MonitorMode MonitorMode { get; init; } = MonitorMode.Auto;
+
+    /// <summary>Stop after this many epochs without improvement of the monitored metric (null: no early stopping).</summary>
+    public int? EarlyStoppingPatience { get; init; }
+
+    /// <summary>How much better than the best an epoch must be to count as an improvement.</summary>
+    public double MinDelta { get; init; }
+
+    /// <summary>Write the inference model of every epoch that improves the monitored metric here (atomically), so it ends as the best model.</summary>
+    public string? KeepBestPath { get; init; }
+
+    /// <summary>The monitored metric for a run with or without a test set.</summary>
+    public string MonitorFor(bool hasTestSet) => Monitor ?? (hasTestSet ? TrainingMetrics.TestLoss : TrainingMetrics.TrainLoss);
+
     /// <summary>The coefficient fed at a step whose learning rate is <paramref name="learningRate"/>.</summary>
     public float CoefficientAt(float learningRate) =>
         (float)(PenaltyCoefficient ?? PenaltyOptions.CoefficientFromLambda(learningRate));
@@ -91,6 +118,13 @@ public sealed record TrainerOptions
         Check(CheckpointEvery >= 0, "TrainerOptions.CheckpointEvery", $"must be at least 0 (0: at epoch ends only), got {CheckpointEvery}");
         Check(KeepCheckpoints >= 1, "TrainerOptions.KeepCheckpoints", $"must be at least 1, got {KeepCheckpoints}");
         Check(!Resume || CheckpointDirectory is not null, "TrainerOptions.Resume", $"needs TrainerOptions.CheckpointDirectory, the folder to resume from");
+        Check(WarmupSteps >= 0, "TrainerOptions.WarmupSteps", $"must be at least 0, got {WarmupSteps}");
+        Check(LearningRateFunction is null || (WarmupSteps == 0 && Schedule == LearningRateSchedule.Constant), "TrainerOptions.LearningRateFunction",
+            $"gives the whole schedule; leave TrainerOptions.Schedule constant and TrainerOptions.WarmupSteps 0");
+        Check(Monitor is null || TrainingMetrics.Names.Contains(Monitor), "TrainerOptions.Monitor", $"unknown metric '{Monitor}'; use one of {string.Join(", ", TrainingMetrics.Names)}");
+        Check(EarlyStoppingPatience is null or >= 1, "TrainerOptions.EarlyStoppingPatience", $"must be at least 1 epoch, got {EarlyStoppingPatience}");
+        Check(double.IsFinite(MinDelta) && MinDelta >= 0, "TrainerOptions.MinDelta", $"must be a non-negative number, got {MinDelta}");
+        Check(KeepBestPath is null || !string.IsNullOrWhiteSpace(KeepBestPath), "TrainerOptions.KeepBestPath", $"is empty; give the path of the .onnx file to write");
         Check(PenaltyCoefficient is null || (double.IsFinite(PenaltyCoefficient.Value) && PenaltyCoefficient >= 0), "TrainerOptions.PenaltyCoefficient",
             $"must be a non-negative number or null (c = ε(t)/4), got {PenaltyCoefficient}");
         // The trainer feeds the coefficient every step; a different one in the step options would be silently unused.
@@ -113,7 +147,14 @@ public delegate ITrainingStep StepFactory(StepModel step, DeviceSetup device);
 public sealed record EpochEvent(long Epoch, long Steps, double TrainLoss, double Penalty, Evaluation? Test);
 
 /// <summary>Loss (and accuracy, for class labels) of a model on a data set.</summary>
-public sealed record Evaluation(double Loss, double? Accuracy, int Examples);
+public sealed record Evaluation(double Loss, double? Accuracy, int Examples)
+{
+    /// <summary>Mean squared error of the output against the target, per element (regression losses: mse, l1).</summary>
+    public double? MeanSquaredError { get; init; }
+
+    /// <summary>Mean absolute error of the output against the target, per element (regression losses: mse, l1).</summary>
+    public double? MeanAbsoluteError { get; init; }
+}
 
 /// <summary>
 /// NaN or infinity appeared in the loss, the penalty or the weights (kind <see cref="ErrorKind.Diverged"/>);
@@ -150,6 +191,7 @@ public sealed class Trainer : IDisposable
     private readonly string _input;
     private readonly IReadOnlyList<long> _inputDims;
     private readonly string _outputName;
+    private readonly LossKind? _loss;
     private readonly string _configuration;
     private readonly string _fingerprint;
 
@@ -182,6 +224,7 @@ public sealed class Trainer : IDisposable
         _input = inputs[0].Name;
         _inputDims = inputs[0].Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
+        _loss = options.Step.Gradient.LossOutput is null ? options.Step.Gradient.Loss : null;
         _export = state => ModelExport.WithWeights(inference, state.Where(p => _step.Parameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), "trainer");
         _configuration = Configuration("model " + Sha256(inference.ToBytes()), options);
         _fingerprint = Checkpoints.Fingerprint(_configuration);
@@ -212,6 +255,7 @@ public sealed class Trainer : IDisposable
         var input = _step.Model.Graph.Inputs.First(v => v.Name == _input);
         _inputDims = input.Shape?.Select(d => d.Value ?? -1).ToArray() ?? [];
         _outputName = artifacts.ModelOutputs.Count > 0 ? artifacts.ModelOutputs[0] : "";
+        _loss = artifacts.Loss;
         (_session, DeviceDescription) = Open(_step, options, openStep);
         _export = state => ModelExport.FromStepModel(_step.Model, state, artifacts.StepPath);
         var initial = string.Join(',', _step.InitialState.Select(p => p.Key + ":" + Sha256(p.Value.RawBytes.ToArray())));
@@ -243,7 +287,8 @@ public sealed class Trainer : IDisposable
             FormattableString.Invariant($"penalty {g.Penalty.Mode} {g.Penalty.Microbatches} {g.Penalty.FiniteDifferenceStep:R} coefficient {(o.PenaltyCoefficient is { } c ? c.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "lr/4")}"),
             FormattableString.Invariant($"optimizer {opt.Kind} {opt.Momentum:R} {opt.Nesterov} {opt.WeightDecay:R} {opt.Beta1:R} {opt.Beta2:R} {opt.Epsilon:R}"),
             FormattableString.Invariant($"trainable {string.Join(',', g.Trainable ?? [])} freeze {string.Join(',', g.Freeze ?? [])}"),
-            FormattableString.Invariant($"lr {o.LearningRate:R} {o.Schedule} {(o.Schedule == LearningRateSchedule.Constant ? "" : o.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture))}"),
+            FormattableString.Invariant($"lr {o.LearningRate:R} {o.Schedule} {(o.Schedule == LearningRateSchedule.Constant ? "" : o.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture))}")
+                + (o.WarmupSteps > 0 ? FormattableString.Invariant($" warmup {o.WarmupSteps}") : "") + (o.LearningRateFunction is null ? "" : " function"),
             FormattableString.Invariant($"batch {o.BatchSize} keep-last {o.KeepLast} seed {o.Seed}"),
         });
     }
@@ -265,14 +310,54 @@ public sealed class Trainer : IDisposable
     /// <summary>The training-step model the trainer runs.</summary>
     public StepModel StepModel => _step;
 
+    /// <summary>Why the last <see cref="Fit(Dataset, Dataset?, IEnumerable{TrainerCallback}, IProgress{StepEvent}?, CancellationToken)"/> stopped early (early stopping, a callback's request); null when it ran to its end.</summary>
+    public string? StopReason { get; private set; }
+
+    /// <summary>The monitor of early stopping and keep-best in the last run; null when neither is on.</summary>
+    public MetricMonitor? Monitor { get; private set; }
+
+    /// <summary>Steps the last run was to take in all (epochs × batches per epoch, or <see cref="TrainerOptions.MaxSteps"/>).</summary>
+    public long TotalSteps { get; private set; }
+
+    /// <summary>Ends the run after the current step (callbacks call it); <paramref name="reason"/> becomes <see cref="StopReason"/>.</summary>
+    public void RequestStop(string reason) => _stopRequest ??= reason;
+
+    private string? _stopRequest;
+
     /// <summary>Trains for <see cref="TrainerOptions.Epochs"/> epochs (or <see cref="TrainerOptions.MaxSteps"/> steps).</summary>
     public IReadOnlyList<EpochEvent> Fit(Dataset train, Dataset? test = null, Action<StepEvent>? onStep = null,
-        Action<EpochEvent>? onEpoch = null, CancellationToken cancellation = default)
+        Action<EpochEvent>? onEpoch = null, CancellationToken cancellation = default) =>
+        Fit(train, test, [new DelegateCallback(onStep, onEpoch)], null, cancellation);
+
+    /// <summary>
+    /// Trains for <see cref="TrainerOptions.Epochs"/> epochs (or <see cref="TrainerOptions.MaxSteps"/> steps), or until
+    /// early stopping or a callback stops it. Returns the completed epochs.
+    /// </summary>
+    /// <param name="train">The training set.</param>
+    /// <param name="test">Evaluated after every epoch when given.</param>
+    /// <param name="callbacks">Called after every step and epoch, in order; they may call <see cref="RequestStop"/>.</param>
+    /// <param name="progress">Told of every step.</param>
+    /// <param name="cancellation">Checked between steps: a cancelled run ends after the current step, writes a checkpoint
+    /// there when <see cref="TrainerOptions.CheckpointDirectory"/> is set, and throws <see cref="TrainingCancelledException"/>.</param>
+    public IReadOnlyList<EpochEvent> Fit(Dataset train, Dataset? test, IEnumerable<TrainerCallback> callbacks,
+        IProgress<StepEvent>? progress = null, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(callbacks);
+        var hooks = callbacks.ToList();
+        StopReason = null;
+        _stopRequest = null;
         train = train.ReshapeForInput(_inputDims);
         test = test?.ReshapeForInput(_inputDims);
+        Monitor = Options.EarlyStoppingPatience is null && Options.KeepBestPath is null ? null
+            : new MetricMonitor(Options.MonitorFor(test is not null), Options.MonitorMode, Options.MinDelta);
+        if (Monitor is not null && test is null && Monitor.Metric.StartsWith("test_", StringComparison.Ordinal))
+        {
+            throw ImplicitRegException.BadParameter("TrainerOptions.Monitor", $"'{Monitor.Metric}' needs a test set; give one or monitor {TrainingMetrics.TrainLoss}");
+        }
         var sampler = new EpochSampler(train.Count, Options.BatchSize, Options.Seed, Options.KeepLast);
         var totalSteps = Math.Min(Options.MaxSteps ?? long.MaxValue, (long)sampler.BatchesPerEpoch * Options.Epochs);
+        TotalSteps = totalSteps;
         var scheduleSteps = (long)sampler.BatchesPerEpoch * Options.Epochs;
         if (Options.Resume && Options.CheckpointDirectory is { } directory && Checkpoints.Newest(directory) is { } checkpoint)
         {
@@ -284,15 +369,18 @@ public sealed class Trainer : IDisposable
             Steps = checkpoint.Position.Step;
             ResumedFromStep = Steps;
             sampler = new EpochSampler(train.Count, Options.BatchSize, checkpoint.Position.Sampler, Options.KeepLast);
+            if (Monitor is not null && checkpoint.Monitor is { } state && checkpoint.MonitorMetric == Monitor.Metric)
+            {
+                Monitor.State = state;
+            }
         }
         var epochs = new List<EpochEvent>();
         for (var epoch = sampler.Epoch; epoch < Options.Epochs && Steps < totalSteps; epoch++)
         {
             double lossSum = 0, penaltySum = 0;
             var count = 0;
-            while (Steps < totalSteps && sampler.TryNextBatch(out var indices))
+            while (Steps < totalSteps && _stopRequest is null && !cancellation.IsCancellationRequested && sampler.TryNextBatch(out var indices))
             {
-                cancellation.ThrowIfCancellationRequested();
                 var (features, labels) = train.GatherBatch(indices);
                 var rate = LearningRateAt(Steps, scheduleSteps);
                 var coefficient = Options.CoefficientAt(rate);
@@ -309,7 +397,12 @@ public sealed class Trainer : IDisposable
                 lossSum += metrics.Loss;
                 penaltySum += metrics.Penalty;
                 count++;
-                onStep?.Invoke(new StepEvent(Steps, epoch, rate, metrics, coefficient));
+                var stepEvent = new StepEvent(Steps, epoch, rate, metrics, coefficient);
+                progress?.Report(stepEvent);
+                foreach (var hook in hooks)
+                {
+                    hook.OnStep(this, stepEvent);
+                }
                 if (Options.CheckpointEvery > 0 && Steps % Options.CheckpointEvery == 0 && !sampler.EpochFinished)
                 {
                     SaveCheckpoint(sampler.State);
@@ -317,25 +410,69 @@ public sealed class Trainer : IDisposable
             }
             if (!sampler.EpochFinished)
             {
-                break; // stopped by MaxSteps inside the epoch
+                // Stopped inside the epoch: by MaxSteps, a request or the token. The last two keep the position.
+                if (cancellation.IsCancellationRequested && Steps < totalSteps)
+                {
+                    throw Cancelled(SaveCheckpoint(sampler.State));
+                }
+                if (_stopRequest is not null)
+                {
+                    SaveCheckpoint(sampler.State);
+                }
+                break;
             }
             sampler.NextEpoch();
             CheckWeights();
-            SaveCheckpoint(sampler.State);
             var result = new EpochEvent(epoch, Steps, count == 0 ? double.NaN : lossSum / count, count == 0 ? double.NaN : penaltySum / count,
                 test is null ? null : Evaluate(test));
+            if (Monitor is not null)
+            {
+                if (Monitor.Update(result) && Options.KeepBestPath is { } best)
+                {
+                    ExportInferenceModel().Save(best);
+                }
+                if (Options.EarlyStoppingPatience is { } patience && Monitor.State!.EpochsWithoutImprovement >= patience)
+                {
+                    RequestStop(FormattableString.Invariant($"early stopping: {Monitor.Metric} did not improve by more than {Options.MinDelta:g6} for {patience} epochs (best {Monitor.DescribeBest()})"));
+                }
+            }
+            var saved = SaveCheckpoint(sampler.State);
             epochs.Add(result);
-            onEpoch?.Invoke(result);
+            foreach (var hook in hooks)
+            {
+                hook.OnEpoch(this, result);
+            }
+            if (cancellation.IsCancellationRequested && epoch + 1 < Options.Epochs && Steps < totalSteps)
+            {
+                throw Cancelled(saved);
+            }
+            if (_stopRequest is not null)
+            {
+                break;
+            }
         }
+        StopReason = _stopRequest;
         return epochs;
     }
 
-    private void SaveCheckpoint(SamplerState sampler)
+    private TrainingCancelledException Cancelled(string? checkpoint) => new(Steps, checkpoint,
+        $"training cancelled after step {Steps}" + (checkpoint is null
+            ? "; nothing was saved (set TrainerOptions.CheckpointDirectory to resume an interrupted run)"
+            : $"; checkpoint {checkpoint}; continue with TrainerOptions.Resume"));
+
+    /// <summary>Writes a checkpoint of the current step when checkpoints are on; returns its path (null when off).</summary>
+    private string? SaveCheckpoint(SamplerState sampler)
     {
-        if (Options.CheckpointDirectory is { } directory)
+        if (Options.CheckpointDirectory is not { } directory)
         {
-            Checkpoints.Write(directory, new Checkpoint(new TrainingPosition(Steps, sampler), _session.State(), _fingerprint, _configuration), Options.KeepCheckpoints);
+            return null;
         }
+        var checkpoint = new Checkpoint(new TrainingPosition(Steps, sampler), _session.State(), _fingerprint, _configuration)
+        {
+            Monitor = Monitor?.State,
+            MonitorMetric = Monitor?.Metric,
+        };
+        return Checkpoints.Write(directory, checkpoint, Options.KeepCheckpoints);
     }
 
     /// <summary>Weights are checked once an epoch (a host copy); loss and penalty every step.</summary>
@@ -355,8 +492,22 @@ public sealed class Trainer : IDisposable
         FormattableString.Invariant($"training diverged {what}; lower the learning rate (TrainerOptions.LearningRate) or the penalty's coefficient (PenaltyOptions.Coefficient)")
         + (Options.CheckpointDirectory is { } directory ? $"; the last good checkpoint is in {directory}" : ""));
 
+    /// <summary>ε of step <paramref name="step"/> (0-based) of <paramref name="total"/>: the function, or warmup then the schedule.</summary>
     private float LearningRateAt(long step, long total)
     {
+        if (Options.LearningRateFunction is { } function)
+        {
+            var r = function(step);
+            return float.IsFinite(r) && r >= 0 ? r
+                : throw ImplicitRegException.BadParameter("TrainerOptions.LearningRateFunction", FormattableString.Invariant($"returned {r} for step {step}; it must return a finite rate of at least 0"));
+        }
+        var warmup = Options.WarmupSteps;
+        if (step < warmup)
+        {
+            return (float)(Options.LearningRate * (double)(step + 1) / warmup);
+        }
+        step -= warmup;
+        total -= warmup;
         var progress = total <= 1 ? 0 : (double)step / total;
         return Options.Schedule switch
         {
@@ -375,7 +526,7 @@ public sealed class Trainer : IDisposable
         }
         var state = _session.State();
         var parameters = _step.Parameters.Select(p => state[p].WithName(p)).ToList();
-        var evaluation = ModelEvaluation.Run(_eval, _input, _inputDims, _outputName, data, parameters, batchSize);
+        var evaluation = ModelEvaluation.Run(_eval, _input, _inputDims, _outputName, data, parameters, batchSize, _loss);
         if (!double.IsFinite(evaluation.Loss))
         {
             throw Diverged($"after step {Steps}: the evaluation loss is not finite");
