@@ -125,13 +125,13 @@ public sealed record TrainerOptions
         Check(EarlyStoppingPatience is null or >= 1, "TrainerOptions.EarlyStoppingPatience", $"must be at least 1 epoch, got {EarlyStoppingPatience}");
         Check(double.IsFinite(MinDelta) && MinDelta >= 0, "TrainerOptions.MinDelta", $"must be a non-negative number, got {MinDelta}");
         Check(KeepBestPath is null || !string.IsNullOrWhiteSpace(KeepBestPath), "TrainerOptions.KeepBestPath", $"is empty; give the path of the .onnx file to write");
+        Step.Validate();
         Check(PenaltyCoefficient is null || (double.IsFinite(PenaltyCoefficient.Value) && PenaltyCoefficient >= 0), "TrainerOptions.PenaltyCoefficient",
             $"must be a non-negative number or null (c = ε(t)/4), got {PenaltyCoefficient}");
         // The trainer feeds the coefficient every step; a different one in the step options would be silently unused.
         var built = Step.Gradient.Penalty.Coefficient;
         Check(built == 0 || (float)built == CoefficientAt(LearningRate), "PenaltyOptions.Coefficient",
-            $"is {built} but the trainer feeds c = {(PenaltyCoefficient is null ? "ε(t)/4" : PenaltyCoefficient.ToString())} every step; set the coefficient through TrainerOptions.PenaltyCoefficient (null: ε(t)/4) and leave PenaltyOptions.Coefficient 0");
-        Step.Validate();
+            $"is {built} but the trainer feeds c = {(PenaltyCoefficient is { } fixedC ? fixedC.ToString(System.Globalization.CultureInfo.InvariantCulture) : "ε(t)/4")} every step; set the coefficient through TrainerOptions.PenaltyCoefficient (null: ε(t)/4) and leave PenaltyOptions.Coefficient 0");
     }
 }
 
@@ -345,6 +345,10 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(callbacks);
         var hooks = callbacks.ToList();
+        if (test is not null && !HasEvaluation)
+        {
+            throw NoEvaluationModel();
+        }
         StopReason = null;
         _stopRequest = null;
         train = train.ReshapeForInput(_inputDims);
@@ -373,6 +377,11 @@ public sealed class Trainer : IDisposable
             {
                 Monitor.State = state;
             }
+        }
+        var start = new TrainingStart(train.Count, totalSteps, ResumedFromStep);
+        foreach (var hook in hooks)
+        {
+            hook.OnStart(this, start);
         }
         var epochs = new List<EpochEvent>();
         for (var epoch = sampler.Epoch; epoch < Options.Epochs && Steps < totalSteps; epoch++)
@@ -522,7 +531,7 @@ public sealed class Trainer : IDisposable
     {
         if (!HasEvaluation)
         {
-            throw ImplicitRegException.BadInput("the step model has no evaluation model beside it (TRAIN.eval.onnx), so test data cannot be evaluated; write one with rewrite --eval-out (convert writes it)");
+            throw NoEvaluationModel();
         }
         var state = _session.State();
         var parameters = _step.Parameters.Select(p => state[p].WithName(p)).ToList();
@@ -533,6 +542,9 @@ public sealed class Trainer : IDisposable
         }
         return evaluation;
     }
+
+    private static ImplicitRegException NoEvaluationModel() =>
+        ImplicitRegException.BadInput("the step model has no evaluation model beside it (TRAIN.eval.onnx), so test data cannot be evaluated; write one with rewrite --eval-out (convert writes it)");
 
     /// <summary>The inference model with the current weights.</summary>
     public Model ExportInferenceModel() => _export(_session.State());

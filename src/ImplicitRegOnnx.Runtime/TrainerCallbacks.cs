@@ -8,6 +8,11 @@ namespace ImplicitRegOnnx.Runtime;
 /// </summary>
 public abstract class TrainerCallback
 {
+    /// <summary>Before the first step (after a resume has loaded its checkpoint).</summary>
+    public virtual void OnStart(Trainer trainer, TrainingStart start)
+    {
+    }
+
     /// <summary>After each step.</summary>
     public virtual void OnStep(Trainer trainer, StepEvent e)
     {
@@ -18,6 +23,9 @@ public abstract class TrainerCallback
     {
     }
 }
+
+/// <summary>Where a run starts: examples per epoch, steps in all, and the step a resumed run continues from.</summary>
+public sealed record TrainingStart(int Examples, long TotalSteps, long ResumedFromStep);
 
 /// <summary>Whether a monitored metric is better when smaller or larger.</summary>
 public enum MonitorMode
