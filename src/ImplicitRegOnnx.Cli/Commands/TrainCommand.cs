@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.IO;
@@ -145,9 +146,24 @@ public static class TrainCommand
     {
         var trainerOptions = options.Trainer;
         var printer = new ConsolePrinter(context, options.ModelPath, trainerOptions);
+        // Ctrl+C (SIGINT) or SIGTERM: the trainer finishes the step it is in, writes a checkpoint when
+        // --checkpoint-dir is set, and the cancelled error says where (exit code 130). A second signal ends the process.
+        using var cancellation = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext signal)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+            signal.Cancel = true;
+            context.Error.WriteLine("implicitreg: stopping after the current step (send the signal again to quit at once)");
+            cancellation.Cancel();
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         var result = ProgressDisplay.IsInteractive(context)
-            ? ProgressDisplay.Run(trainerOptions, printer, callbacks => TrainingWorkflow.TrainFromFiles(options, callbacks))
-            : TrainingWorkflow.TrainFromFiles(options, [printer]);
+            ? ProgressDisplay.Run(trainerOptions, printer, callbacks => TrainingWorkflow.TrainFromFiles(options, callbacks, cancellation.Token))
+            : TrainingWorkflow.TrainFromFiles(options, [printer], cancellation.Token);
         if (result.ResumedFromStep > 0)
         {
             context.Out.WriteLine($"resumed from step {result.ResumedFromStep}");
