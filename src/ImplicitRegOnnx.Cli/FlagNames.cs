@@ -51,6 +51,7 @@ public static class FlagNames
         ["TrainerOptions.MinDelta"] = "--min-delta",
         ["TrainerOptions.KeepBestPath"] = "--keep-best",
         ["TrainFromFilesOptions.ExportPath"] = "--export",
+        ["TrainFromFilesOptions.Loss"] = "--loss",
         ["TrainFromFilesOptions.DataPath"] = "--data",
         ["TrainFromFilesOptions.TestDataPath"] = "--test-data",
         ["GradientCheckOptions.Batch"] = "--batch",

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using ImplicitRegOnnx.TestSupport;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Tests;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ImplicitRegOnnx.Runtime;
 using Spectre.Console;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 

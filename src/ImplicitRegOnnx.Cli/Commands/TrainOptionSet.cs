@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Training;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 

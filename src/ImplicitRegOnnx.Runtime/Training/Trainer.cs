@@ -3,7 +3,7 @@ using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
 
-namespace ImplicitRegOnnx.Runtime;
+namespace ImplicitRegOnnx.Runtime.Training;
 
 /// <summary>Learning-rate schedules over the whole run.</summary>
 public enum LearningRateSchedule
@@ -146,15 +146,6 @@ public delegate ITrainingStep StepFactory(StepModel step, DeviceSetup device);
 /// <summary>What one epoch did; test metrics when a test set was given.</summary>
 public sealed record EpochEvent(long Epoch, long Steps, double TrainLoss, double Penalty, Evaluation? Test);
 
-/// <summary>Loss (and accuracy, for class labels) of a model on a data set.</summary>
-public sealed record Evaluation(double Loss, double? Accuracy, int Examples)
-{
-    /// <summary>Mean squared error of the output against the target, per element (regression losses: mse, l1).</summary>
-    public double? MeanSquaredError { get; init; }
-
-    /// <summary>Mean absolute error of the output against the target, per element (regression losses: mse, l1).</summary>
-    public double? MeanAbsoluteError { get; init; }
-}
 
 /// <summary>
 /// NaN or infinity appeared in the loss, the penalty or the weights (kind <see cref="ErrorKind.Diverged"/>);

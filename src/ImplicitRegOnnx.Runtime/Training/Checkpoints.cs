@@ -8,7 +8,7 @@ using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Onnx.Numpy;
 using ImplicitRegOnnx.Runtime.Data;
 
-namespace ImplicitRegOnnx.Runtime;
+namespace ImplicitRegOnnx.Runtime.Training;
 
 /// <summary>Where a run stands: after <see cref="Step"/> steps, the sampler at <see cref="Sampler"/>.</summary>
 public sealed record TrainingPosition(long Step, SamplerState Sampler);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ImplicitRegOnnx.Runtime;
+namespace ImplicitRegOnnx.Runtime.Training;
 
 /// <summary>
 /// Code the trainer calls after every step and every epoch; <see cref="Trainer.RequestStop"/> from either

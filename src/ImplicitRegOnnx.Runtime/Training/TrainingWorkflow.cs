@@ -6,7 +6,7 @@ using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Training;
 
-namespace ImplicitRegOnnx.Runtime;
+namespace ImplicitRegOnnx.Runtime.Training;
 
 /// <summary>What <see cref="TrainingWorkflow.TrainFromFiles"/> trains, on what, and what it writes.</summary>
 public sealed record TrainFromFilesOptions
@@ -181,6 +181,10 @@ public static class TrainingWorkflow
             : LoadData(options.DataPath!, options.TestDataPath, options.LabelColumn, options.Normalize);
         test ??= options.Test;
         var trainerOptions = options.Trainer;
+        if (kind != ModelFileKind.Inference && options.Loss is { } given)
+        {
+            throw ImplicitRegException.BadParameter("TrainFromFilesOptions.Loss", $"{given.Name()}: {options.ModelPath} is a step model, whose loss is built in; leave the loss unset");
+        }
         if (kind == ModelFileKind.Inference)
         {
             var loss = options.Loss ?? (train.HasClassLabels ? LossKind.CrossEntropy : LossKind.Mse);
