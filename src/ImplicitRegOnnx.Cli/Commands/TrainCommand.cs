@@ -22,7 +22,7 @@ public static class TrainCommand
 
     public static Command Create(CommandContext context)
     {
-        var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (default: the embedded MLP on the embedded digits data).", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model, or a step model written by rewrite or convert (default: the embedded MLP on the embedded digits data).", Arity = ArgumentArity.ZeroOrOne };
         var data = new Option<string?>("--data") { Description = "Training data: .npz/.npy (x and y), CSV (label column last, or --label-column), IDX (images + labels)." };
         var testData = new Option<string?>("--test-data") { Description = "Held-out data evaluated after every epoch." };
         var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default the last)." };
