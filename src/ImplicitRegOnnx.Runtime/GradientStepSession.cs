@@ -23,7 +23,7 @@ namespace ImplicitRegOnnx.Runtime;
 /// (the last <see cref="MetricCount"/> floats), so that one all-reduce averages gradients and metrics together.
 /// Every trainable parameter must be float32.
 /// </remarks>
-public sealed class GradientStepSession : IDisposable, ITrainingStepRunner
+public sealed class GradientStepSession : ITrainingStep
 {
     /// <summary>Floats at the end of <see cref="Buffer"/>: loss, penalty, objective.</summary>
     public const int MetricCount = 3;
@@ -190,15 +190,12 @@ public sealed class GradientStepSession : IDisposable, ITrainingStepRunner
     }
 
     /// <summary>One whole step: <see cref="ComputeGradients"/> then <see cref="ApplyUpdate"/> with the gradients unchanged.</summary>
-    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate, float? penaltyCoefficient)
+    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate, float? penaltyCoefficient = null)
     {
         var metrics = ComputeGradients(batch, penaltyCoefficient);
         ApplyUpdate(learningRate);
         return metrics;
     }
-
-    /// <inheritdoc cref="Step(IReadOnlyDictionary{string, Tensor}, float, float?)"/>
-    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate) => Step(batch, learningRate, null);
 
     /// <summary>A host copy of every parameter and state (for checkpoints and export).</summary>
     public IReadOnlyDictionary<string, Tensor> State() => _state.State();

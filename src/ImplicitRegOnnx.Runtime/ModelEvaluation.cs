@@ -19,21 +19,18 @@ public static class ModelEvaluation
         var parameters = eval.Graph.RequiredInputs
             .Select(v => inference.Graph.Initializers.FirstOrDefault(i => i.Name == v.Name)?.Initializer?.WithName(v.Name))
             .OfType<Tensor>().ToList();
-        return Run(eval, DataInput.Of(inference), options.Output ?? inference.Graph.Outputs[0].Name, data, parameters, batchSize);
+        return Run(eval, DataInput.Of(inference), options.Output ?? inference.Graph.Outputs[0].Name, data, parameters, batchSize,
+            options.LossOutput is null ? options.Loss : null);
     }
-
-    /// <summary>Runs an evaluation model of a single-input model batch by batch with the given parameter values.</summary>
-    public static Evaluation Run(Model eval, string input, IReadOnlyList<long> inputDims, string output, Dataset data,
-        IReadOnlyList<Tensor> parameters, int batchSize = 256) =>
-        Run(eval, [new DataInput(input, null, inputDims)], output, data, parameters, batchSize);
 
     /// <summary>
     /// Runs an evaluation model batch by batch with the given parameter values, feeding <paramref name="inputs"/>
     /// (the inference model's, <see cref="DataInput.Of(Model)"/>) and "target" from <paramref name="data"/>.
-    /// Accuracy is the argmax of <paramref name="output"/> [B, classes] against int64 class labels.
+    /// Accuracy is the argmax of <paramref name="output"/> [B, classes] against int64 class labels; mean squared and
+    /// mean absolute error of the output against the target for the regression losses (<paramref name="loss"/> mse or l1).
     /// </summary>
     public static Evaluation Run(Model eval, IReadOnlyList<DataInput> inputs, string output, Dataset data,
-        IReadOnlyList<Tensor> parameters, int batchSize = 256)
+        IReadOnlyList<Tensor> parameters, int batchSize = 256, LossKind? loss = null)
     {
         ArgumentNullException.ThrowIfNull(eval);
         ArgumentNullException.ThrowIfNull(data);
@@ -44,6 +41,9 @@ public static class ModelEvaluation
             throw ImplicitRegException.BadInput(
                 $"{(data.Source is null ? "the data" : $"'{data.Source}'")} has no '{Dataset.TargetName}' array, which the loss needs; it holds {string.Join(", ", data.Arrays.Select(a => $"'{a.Name}'"))}");
         }
+        var regression = loss is LossKind.Mse or LossKind.L1 && !data.HasClassLabels;
+        double squaredSum = 0, absoluteSum = 0;
+        long elements = 0;
         using var runner = ModelRunner.FromBytes(eval.ToBytes());
         double lossSum = 0;
         long correct = 0;
@@ -58,8 +58,24 @@ public static class ModelEvaluation
             {
                 correct += CountCorrect(scores, batch[Dataset.TargetName].ToInt64s());
             }
+            if (regression && outputs.TryGetValue(output, out var predictions) && predictions.ElementCount == batch[Dataset.TargetName].ElementCount)
+            {
+                var p = predictions.ToDoubles();
+                var t = batch[Dataset.TargetName].ToDoubles();
+                for (var i = 0; i < p.Length; i++)
+                {
+                    var d = p[i] - t[i];
+                    squaredSum += d * d;
+                    absoluteSum += Math.Abs(d);
+                }
+                elements += p.Length;
+            }
         }
-        return new Evaluation(lossSum / data.Count, data.HasClassLabels ? (double)correct / data.Count : null, data.Count);
+        return new Evaluation(lossSum / data.Count, data.HasClassLabels ? (double)correct / data.Count : null, data.Count)
+        {
+            MeanSquaredError = elements > 0 ? squaredSum / elements : null,
+            MeanAbsoluteError = elements > 0 ? absoluteSum / elements : null,
+        };
     }
 
     private static long CountCorrect(Tensor scores, long[] labels)

@@ -18,7 +18,7 @@ public readonly record struct StepMetrics(float Loss, float Penalty, float Objec
 /// there into both at the start, and the step only swaps device buffers.
 /// The gradients-out form runs in <see cref="GradientStepSession"/>, which shares this state handling.
 /// </summary>
-public sealed class StepSession : IDisposable, ITrainingStepRunner
+public sealed class StepSession : ITrainingStep
 {
     private readonly InferenceSession _session;
     private readonly OrtIoBinding _binding;
@@ -26,6 +26,9 @@ public sealed class StepSession : IDisposable, ITrainingStepRunner
     private readonly StateBuffers _state;
     private readonly Dictionary<string, OrtValue> _scalars = new(StringComparer.Ordinal);
     private readonly OrtValue _learningRate;
+    private readonly OrtValue _penaltyCoefficient;
+    private readonly bool _takesCoefficient;
+    private readonly IReadOnlyList<string> _parameters;
     private readonly HashSet<string> _batchInputs;
     private readonly BatchBuffers _batchBuffers = new();
 
@@ -49,6 +52,9 @@ public sealed class StepSession : IDisposable, ITrainingStepRunner
             _scalars[name] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
         }
         _learningRate = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
+        _penaltyCoefficient = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
+        _takesCoefficient = step.Model.Graph.Inputs.Any(v => v.Name == StepModelBuilder.PenaltyCoefficient);
+        _parameters = step.Parameters;
         _batchInputs = [.. step.Model.Graph.RequiredInputs.Select(v => v.Name)
             .Where(n => n != StepModelBuilder.LearningRate && !_state.Contains(n))];
     }
@@ -64,14 +70,29 @@ public sealed class StepSession : IDisposable, ITrainingStepRunner
         LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
     };
 
-    /// <summary>The inputs a batch must provide (model inputs and, unless the model computes its loss, "target").</summary>
+    /// <inheritdoc/>
     public IReadOnlyCollection<string> BatchInputs => _batchInputs;
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Parameters => _parameters;
+
     /// <summary>Runs one step on a batch and swaps every state buffer with its ".next".</summary>
-    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate)
+    /// <param name="batch">One tensor per name of <see cref="BatchInputs"/>.</param>
+    /// <param name="learningRate">ε of this step.</param>
+    /// <param name="penaltyCoefficient">c fed to the step model's "penalty_coefficient" input; null leaves it
+    /// unbound, so ONNX Runtime uses its initializer, the coefficient the model was built with.</param>
+    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate, float? penaltyCoefficient = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (penaltyCoefficient is not null && !_takesCoefficient)
+        {
+            throw ImplicitRegException.BadInput($"this step model has no '{StepModelBuilder.PenaltyCoefficient}' input (written by an older toolkit); rewrite it to feed the coefficient");
+        }
         _learningRate.GetTensorMutableDataAsSpan<float>()[0] = learningRate;
+        if (penaltyCoefficient is { } coefficient)
+        {
+            _penaltyCoefficient.GetTensorMutableDataAsSpan<float>()[0] = coefficient;
+        }
         _binding.ClearBoundInputs();
         _binding.ClearBoundOutputs();
         foreach (var name in _batchInputs)
@@ -79,6 +100,10 @@ public sealed class StepSession : IDisposable, ITrainingStepRunner
             _binding.BindInput(name, _batchBuffers.For(name, batch));
         }
         _binding.BindInput(StepModelBuilder.LearningRate, _learningRate);
+        if (penaltyCoefficient is not null)
+        {
+            _binding.BindInput(StepModelBuilder.PenaltyCoefficient, _penaltyCoefficient);
+        }
         foreach (var name in _state.Names)
         {
             _binding.BindInput(name, _state.Current(name));
@@ -101,6 +126,7 @@ public sealed class StepSession : IDisposable, ITrainingStepRunner
     /// <summary>Overwrites parameters and states (resuming from a checkpoint); shapes and types must match.</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> state) => _state.LoadState(state);
 
+    /// <summary>Releases the session, its binding and every buffer.</summary>
     public void Dispose()
     {
         foreach (var value in _scalars.Values)
@@ -110,6 +136,7 @@ public sealed class StepSession : IDisposable, ITrainingStepRunner
         _state.Dispose();
         _batchBuffers.Dispose();
         _learningRate.Dispose();
+        _penaltyCoefficient.Dispose();
         _binding.Dispose();
         _runOptions.Dispose();
         _session.Dispose();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ImplicitRegOnnx.TestSupport;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Tests;
 

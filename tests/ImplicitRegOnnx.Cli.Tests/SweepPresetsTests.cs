@@ -25,7 +25,7 @@ public class SweepPresetsTests
             Assert.Empty(parsed.Errors);
             var (options, _) = training.Parse(parsed);
             Assert.Equal(Training.OptimizerKind.Sgd, options.Step.Optimizer.Kind);
-            Assert.Equal(Runtime.LearningRateSchedule.Constant, options.Schedule);
+            Assert.Equal(Runtime.Training.LearningRateSchedule.Constant, options.Schedule);
             Assert.Equal(0, options.BatchSize % options.Step.Gradient.Penalty.Microbatches);
         }
         Assert.All(experiments.Take(4), e => Assert.All(e.Series, s => Assert.Equal(seeds, s.Points.Select(p => p["seed"]).Distinct().Count())));

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using ImplicitRegOnnx.TestSupport;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Tests;
 
@@ -82,26 +84,40 @@ public sealed class TrainResumeTests : IDisposable
     private static byte[][] Weights(string path) =>
         [.. Onnx.Model.Load(path).Graph.Initializers.Select(v => v.Initializer!.RawBytes.ToArray())];
 
+    /// <summary>The weights of the uninterrupted run, computed once for the tests that compare with it.</summary>
+    private static readonly Lazy<byte[][]> Straight = new(() =>
+    {
+        using var temp = new TempDirectory();
+        var run = CliRunner.Run("train", "--epochs", "60", "--threads", "1", "--export", temp.File("straight.onnx"));
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        return Weights(temp.File("straight.onnx"));
+    });
+
+    /// <summary>Starts <c>implicitreg train</c> in a child process and waits until it has written <paramref name="checkpoints"/> checkpoints.</summary>
+    private System.Diagnostics.Process StartAndWait(string dir, string export, int checkpoints)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "implicitreg.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in Args(dir, export).Prepend(cli))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = System.Diagnostics.Process.Start(start)!;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Checkpoints(dir).Count < checkpoints && !process.HasExited && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+        return process;
+    }
+
     /// <summary>A run killed with SIGKILL resumes from its last checkpoint and ends where an uninterrupted run ends.</summary>
     [Fact]
     public void AKilledRunResumesAndEndsBitIdentical()
     {
-        Assert.Equal(0, CliRunner.Run(Args("straight", "straight.onnx")).ExitCode);
-
-        var cli = Path.Combine(AppContext.BaseDirectory, "implicitreg.dll");
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in Args("killed", "killed.onnx").Prepend(cli))
-        {
-            start.ArgumentList.Add(arg);
-        }
         bool killed;
-        using (var process = System.Diagnostics.Process.Start(start)!)
+        using (var process = StartAndWait("killed", "killed.onnx", 2))
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (Checkpoints().Count < 2 && !process.HasExited && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(5);
-            }
             killed = !process.HasExited;
             if (killed)
             {
@@ -110,17 +126,55 @@ public sealed class TrainResumeTests : IDisposable
             process.WaitForExit();
         }
         Assert.True(killed, "the run ended before it could be killed");
-        Assert.NotEmpty(Checkpoints());
+        Assert.NotEmpty(Checkpoints("killed"));
 
         var resumed = CliRunner.Run([.. Args("killed", "killed.onnx"), "--resume", "--summary-json", _temp.File("s.json")]);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(_temp.File("s.json")))!;
         Assert.InRange((long)summary["resumed_from_step"]!, 1, (long)summary["steps"]! - 1);
-        Assert.All(Weights(_temp.File("straight.onnx")).Zip(Weights(_temp.File("killed.onnx"))), p => Assert.Equal(p.First, p.Second));
+        Assert.All(Straight.Value.Zip(Weights(_temp.File("killed.onnx"))), p => Assert.Equal(p.First, p.Second));
     }
 
-    private IReadOnlyList<string> Checkpoints() =>
-        Directory.Exists(_temp.File("killed")) ? Directory.GetFiles(_temp.File("killed"), "checkpoint-*.ckpt") : [];
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>
+    /// Ctrl+C: the run finishes its step, writes a checkpoint of that step (between the --checkpoint-every ones),
+    /// says where, exits 130; --resume then ends where an uninterrupted run ends.
+    /// </summary>
+    [SkippableFact]
+    public void SigintStopsAfterTheStepWithACheckpointExits130AndResumesBitIdentical()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "sends SIGINT through libc kill(2)");
+        int exitCode;
+        string stderr;
+        using (var process = StartAndWait("interrupted", "interrupted.onnx", 1))
+        {
+            Assert.False(process.HasExited, "the run ended before it could be interrupted");
+            var errors = process.StandardError.ReadToEndAsync();
+            _ = process.StandardOutput.ReadToEndAsync();
+            Assert.Equal(0, Kill(process.Id, 2)); // SIGINT
+            Assert.True(process.WaitForExit(60_000), "still running 60 s after SIGINT");
+            exitCode = process.ExitCode;
+            stderr = errors.Result;
+        }
+        Assert.True(exitCode == 130, stderr);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("implicitreg: error: ", StringComparison.Ordinal));
+        var match = System.Text.RegularExpressions.Regex.Match(line, @"training cancelled after step (\d+); checkpoint (\S+checkpoint-(\d+)\.ckpt); continue with --resume");
+        Assert.True(match.Success, line);
+        Assert.Equal(match.Groups[1].Value, long.Parse(match.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(File.Exists(match.Groups[2].Value), match.Groups[2].Value);
+        Assert.Equal(Path.GetFileName(match.Groups[2].Value), Path.GetFileName(Checkpoints("interrupted")[^1]));
+
+        var resumed = CliRunner.Run([.. Args("interrupted", "interrupted.onnx"), "--resume", "--summary-json", _temp.File("s.json")]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(_temp.File("s.json")))!;
+        Assert.Equal(long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), (long)summary["resumed_from_step"]!);
+        Assert.All(Straight.Value.Zip(Weights(_temp.File("interrupted.onnx"))), p => Assert.Equal(p.First, p.Second));
+    }
+
+    private IReadOnlyList<string> Checkpoints(string dir) =>
+        Directory.Exists(_temp.File(dir)) ? [.. Directory.GetFiles(_temp.File(dir), "checkpoint-*.ckpt").Order(StringComparer.Ordinal)] : [];
 
     [Fact]
     public void ResumeWithoutADirectoryAndForeignCheckpointsAreUsageErrors()

@@ -2,6 +2,7 @@ using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.TestSupport;
 using ImplicitRegOnnx.Training;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Tests;
 
@@ -17,7 +18,7 @@ public sealed class CheckpointTests : IDisposable
     {
         Step = new StepModelOptions
         {
-            Gradient = new GradientModelOptions { Loss = LossKind.CrossEntropy, Penalty = new PenaltyOptions { Coefficient = 0.02, Microbatches = 2 } },
+            Gradient = new GradientModelOptions { Loss = LossKind.CrossEntropy, Penalty = new PenaltyOptions { Microbatches = 2 } }, // c(t) = ε(t)/4 follows the cosine schedule
             Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam },
         },
         LearningRate = 0.01f,

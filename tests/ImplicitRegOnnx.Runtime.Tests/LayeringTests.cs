@@ -1,6 +1,7 @@
 using System.Reflection;
 using ImplicitRegOnnx.Autodiff;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime.Training;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Runtime.Tests;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using ImplicitRegOnnx.Runtime;
-using ImplicitRegOnnx.Runtime.Data;
 using Spectre.Console;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
@@ -15,30 +15,41 @@ public static class ProgressDisplay
     public static bool IsInteractive(CommandContext context) =>
         ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
-    public static IReadOnlyList<EpochEvent> Run(Trainer trainer, Dataset train, Dataset? test, TrainerOptions options,
-        Action<StepEvent> onStep, Action<EpochEvent, Action<string>> onEpoch)
+    /// <summary>Runs <paramref name="run"/> inside a progress bar fed by a callback; epoch lines print above it.</summary>
+    internal static TrainingResult Run(TrainerOptions options, TrainCommand.ConsolePrinter printer, Func<IEnumerable<TrainerCallback>, TrainingResult> run)
     {
-        var perEpoch = options.KeepLast ? (train.Count + options.BatchSize - 1) / options.BatchSize : train.Count / options.BatchSize;
-        var total = Math.Min(options.MaxSteps ?? long.MaxValue, (long)perEpoch * options.Epochs);
-        IReadOnlyList<EpochEvent> epochs = [];
+        TrainingResult? result = null;
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(progress =>
             {
-                var task = progress.AddTask("training", maxValue: total);
-                var clock = Stopwatch.StartNew();
-                epochs = trainer.Fit(train, test,
-                    e =>
-                    {
-                        onStep(e);
-                        task.Value = e.Step;
-                        var rate = e.Step / Math.Max(clock.Elapsed.TotalSeconds, 1e-9) * options.BatchSize;
-                        task.Description = string.Create(CultureInfo.InvariantCulture,
-                            $"epoch {e.Epoch + 1}/{options.Epochs} step {e.Step} loss {e.Metrics.Loss:0.0000} penalty {e.Metrics.Penalty:0.0000} lr {e.LearningRate:g3} {rate:0} ex/s");
-                    },
-                    e => onEpoch(e, line => AnsiConsole.MarkupLine(Markup.Escape(line))));
+                var task = progress.AddTask("training");
+                printer.Print = line => AnsiConsole.MarkupLine(Markup.Escape(line));
+                result = run([printer, new Bar(task, options)]);
             });
-        return epochs;
+        return result!;
+    }
+
+    private sealed class Bar(ProgressTask task, TrainerOptions options) : TrainerCallback
+    {
+        private readonly Stopwatch _clock = new();
+        private long _first;
+
+        public override void OnStart(Trainer trainer, TrainingStart start)
+        {
+            task.MaxValue = start.TotalSteps;
+            task.Value = start.ResumedFromStep;
+            _first = start.ResumedFromStep;
+            _clock.Start();
+        }
+
+        public override void OnStep(Trainer trainer, StepEvent e)
+        {
+            task.Value = e.Step;
+            var rate = (e.Step - _first) / Math.Max(_clock.Elapsed.TotalSeconds, 1e-9) * options.BatchSize;
+            task.Description = string.Create(CultureInfo.InvariantCulture,
+                $"epoch {e.Epoch + 1}/{options.Epochs} step {e.Step} loss {e.Metrics.Loss:0.0000} penalty {e.Metrics.Penalty:0.0000} lr {e.LearningRate:g3} {rate:0} ex/s");
+        }
     }
 }

@@ -7,6 +7,7 @@ using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Runtime.Experiments;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Training;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
@@ -16,8 +17,9 @@ public sealed class TrainOptionSet
     private readonly Option<int> _batchSize = new("--batch-size") { Description = "Examples per step (under mpirun: the global batch, split into one slice per rank).", DefaultValueFactory = _ => 32 };
     private readonly Option<float> _lr = new("--lr") { Description = "Learning rate ε.", DefaultValueFactory = _ => 0.05f };
     private readonly Option<string> _schedule = new("--lr-schedule") { Description = "constant, cosine or step.", DefaultValueFactory = _ => "constant" };
-    private readonly Option<double?> _coefficient = new("--coefficient") { Description = "c in C + c·R." };
-    private readonly Option<double?> _lambda = new("--lambda") { Description = "λ with c = λ/4 (default: the learning rate, as in the paper)." };
+    private readonly Option<long> _warmup = new("--warmup-steps") { Description = "Steps of linear warmup to --lr before the schedule runs over the rest.", DefaultValueFactory = _ => 0 };
+    private readonly Option<double?> _coefficient = new("--coefficient") { Description = "c in C + c·R, fixed for every step (default: c(t) = ε(t)/4)." };
+    private readonly Option<double?> _lambda = new("--lambda") { Description = "λ with c = λ/4, fixed for every step (default: λ = ε(t), the scheduled learning rate of each step, as in the paper)." };
     private readonly Option<string> _penalty = new("--penalty") { Description = "exact, finite-difference or none.", DefaultValueFactory = _ => "exact" };
     private readonly Option<int> _microbatches = new("--microbatches") { Description = "n microbatches per batch for the penalty (under mpirun: per rank's slice).", DefaultValueFactory = _ => 2 };
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "momentum" };
@@ -31,7 +33,7 @@ public sealed class TrainOptionSet
     /// <summary>The help text of an option of this set, by name ("--lr").</summary>
     public string? DescriptionOf(string name) => All.FirstOrDefault(o => o.Name == name)?.Description;
 
-    private Option[] All => [_loss, _epochs, _batchSize, _lr, _schedule, _coefficient, _lambda, _penalty, _microbatches, _optimizer, _seed, _maxSteps, _keepLast];
+    private Option[] All => [_loss, _epochs, _batchSize, _lr, _schedule, _warmup, _coefficient, _lambda, _penalty, _microbatches, _optimizer, _seed, _maxSteps, _keepLast];
 
     public void AddTo(Command command)
     {
@@ -86,7 +88,10 @@ public sealed class TrainOptionSet
                 Lambda = lambdaValue,
             },
             LearningRate = learningRate,
+            // An explicit scale fixes c; without one the trainer feeds c(t) = ε(t)/4 (λ follows the schedule).
+            PenaltyCoefficient = parsed.GetValue(_coefficient) is null && parsed.GetValue(_lambda) is null ? null : c,
             Schedule = scheduleKind,
+            WarmupSteps = parsed.GetValue(_warmup),
             Epochs = parsed.GetValue(_epochs),
             BatchSize = parsed.GetValue(_batchSize),
             Seed = parsed.GetValue(_seed),

@@ -13,7 +13,7 @@ namespace ImplicitRegOnnx.Runtime.Distributed;
 /// (the mean of the slices' mean losses is the batch's mean loss, the mean of their penalties the penalty over all
 /// W·n microbatches); only the order of float sums differs.
 /// </summary>
-public sealed class DataParallelStep : ITrainingStepRunner
+public sealed class DataParallelStep : ITrainingStep
 {
     private readonly GradientStepSession _session;
     private readonly float _inverseSize;
@@ -39,6 +39,12 @@ public sealed class DataParallelStep : ITrainingStepRunner
     /// <summary>The session that computes this process's gradients and applies the updates.</summary>
     public GradientStepSession Session => _session;
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Parameters => _session.Parameters;
+
+    /// <inheritdoc/>
+    public IReadOnlyCollection<string> BatchInputs => _session.BatchInputs;
+
     /// <summary>Time spent in the all-reduce (including waiting for slower processes), over all steps so far.</summary>
     public TimeSpan AllReduceTime { get; private set; }
 
@@ -49,7 +55,7 @@ public sealed class DataParallelStep : ITrainingStepRunner
     /// One step on this process's slice of the global batch; returns the metrics averaged over all processes (the
     /// same on every process).
     /// </summary>
-    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> slice, float learningRate, float? penaltyCoefficient)
+    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> slice, float learningRate, float? penaltyCoefficient = null)
     {
         _session.ComputeGradients(slice, penaltyCoefficient);
         var buffer = _session.Buffer;
@@ -67,9 +73,6 @@ public sealed class DataParallelStep : ITrainingStepRunner
         Steps++;
         return _session.Metrics;
     }
-
-    /// <inheritdoc cref="Step(IReadOnlyDictionary{string, Tensor}, float, float?)"/>
-    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate) => Step(batch, learningRate, null);
 
     /// <summary>
     /// Makes every process's parameters and optimizer states those of <paramref name="root"/> (one broadcast of all

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Experiments;
 

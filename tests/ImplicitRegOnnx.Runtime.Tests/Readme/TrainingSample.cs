@@ -1,6 +1,7 @@
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Training;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Readme;
 
@@ -17,7 +18,7 @@ public partial class ReadmeSampleTests
                 Gradient = new GradientModelOptions
                 {
                     Loss = LossKind.CrossEntropy,
-                    Penalty = new PenaltyOptions { Coefficient = PenaltyOptions.CoefficientFromLambda(0.05), Microbatches = 2 },
+                    Penalty = new PenaltyOptions { Microbatches = 2 }, // c(t) = ε(t)/4 each step; TrainerOptions.PenaltyCoefficient fixes it
                 },
                 Optimizer = new OptimizerOptions { Kind = OptimizerKind.Momentum },
             },

@@ -8,13 +8,20 @@ using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Onnx.Numpy;
 using ImplicitRegOnnx.Runtime.Data;
 
-namespace ImplicitRegOnnx.Runtime;
+namespace ImplicitRegOnnx.Runtime.Training;
 
 /// <summary>Where a run stands: after <see cref="Step"/> steps, the sampler at <see cref="Sampler"/>.</summary>
 public sealed record TrainingPosition(long Step, SamplerState Sampler);
 
 /// <summary>One checkpoint: the position, the parameters and optimizer states, and the configuration fingerprint.</summary>
-public sealed record Checkpoint(TrainingPosition Position, IReadOnlyDictionary<string, Tensor> State, string Fingerprint, string Configuration);
+public sealed record Checkpoint(TrainingPosition Position, IReadOnlyDictionary<string, Tensor> State, string Fingerprint, string Configuration)
+{
+    /// <summary>The best value of the monitored metric so far (early stopping, keep-best), so a resumed run keeps it; null when nothing is monitored.</summary>
+    public MonitorState? Monitor { get; init; }
+
+    /// <summary>The metric <see cref="Monitor"/> is about.</summary>
+    public string? MonitorMetric { get; init; }
+}
 
 /// <summary>
 /// Checkpoint files: a zip holding checkpoint.json (format, step, sampler state, configuration and
@@ -52,6 +59,13 @@ public static class Checkpoints
                     ["configuration"] = checkpoint.Configuration,
                     ["tensors"] = checkpoint.State.Keys.ToArray(),
                 };
+                if (checkpoint.Monitor is { } monitor)
+                {
+                    meta["monitor_metric"] = checkpoint.MonitorMetric ?? "";
+                    meta["monitor_best"] = monitor.Best;
+                    meta["monitor_best_epoch"] = monitor.BestEpoch;
+                    meta["monitor_epochs_without_improvement"] = monitor.EpochsWithoutImprovement;
+                }
                 using (var entry = zip.CreateEntry("checkpoint.json", CompressionLevel.NoCompression).Open())
                 {
                     JsonSerializer.Serialize(entry, meta);
@@ -103,7 +117,14 @@ public static class Checkpoints
                 ulong.Parse(root.GetProperty("sampler_seed").GetString()!, CultureInfo.InvariantCulture),
                 root.GetProperty("sampler_epoch").GetInt64(),
                 root.GetProperty("sampler_position").GetInt32()));
-            return new Checkpoint(position, state, root.GetProperty("fingerprint").GetString()!, root.GetProperty("configuration").GetString()!);
+            var monitor = root.TryGetProperty("monitor_best", out var best)
+                ? new MonitorState(best.GetDouble(), root.GetProperty("monitor_best_epoch").GetInt64(), root.GetProperty("monitor_epochs_without_improvement").GetInt32())
+                : null;
+            return new Checkpoint(position, state, root.GetProperty("fingerprint").GetString()!, root.GetProperty("configuration").GetString()!)
+            {
+                Monitor = monitor,
+                MonitorMetric = monitor is null ? null : root.GetProperty("monitor_metric").GetString(),
+            };
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or IOException)
         {
