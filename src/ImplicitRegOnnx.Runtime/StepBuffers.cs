@@ -19,7 +19,7 @@ internal sealed class StateBuffers : IDisposable
     private readonly IReadOnlyDictionary<string, Tensor> _initial;
     private readonly StateTransfer? _transfer;
 
-    /// <param name="initial">The values before the first step (<see cref="Training.StepModel.InitialState"/>).</param>
+    /// <param name="initial">The values before the first step (<see cref="ImplicitRegOnnx.Training.StepModel.InitialState"/>).</param>
     /// <param name="options">The step session's options (the transfer runs on the same provider).</param>
     /// <param name="stateMemory">Null for host memory, else the device memory the state lives in.</param>
     public StateBuffers(IReadOnlyDictionary<string, Tensor> initial, SessionOptions options, OrtMemoryInfo? stateMemory)

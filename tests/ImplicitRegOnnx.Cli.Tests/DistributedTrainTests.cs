@@ -10,6 +10,7 @@ using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.TestSupport;
 using ImplicitRegOnnx.Training;
 using Xunit.Abstractions;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Tests;
 

@@ -165,8 +165,8 @@ public static class TrainCommand
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         var result = (world is null || world.Size == 1) && ProgressDisplay.IsInteractive(context)
-            ? ProgressDisplay.Run(trainerOptions, printer, callbacks => TrainingWorkflow.TrainFromFiles(options, callbacks, cancellation.Token))
-            : TrainingWorkflow.TrainFromFiles(options, [printer], cancellation.Token, world);
+            ? ProgressDisplay.Run(trainerOptions, printer, callbacks => TrainingWorkflow.TrainFromFiles(options, callbacks, cancellation: cancellation.Token))
+            : TrainingWorkflow.TrainFromFiles(options, [printer], world, cancellation.Token);
         if (result.ResumedFromStep > 0)
         {
             context.Out.WriteLine($"resumed from step {result.ResumedFromStep}");

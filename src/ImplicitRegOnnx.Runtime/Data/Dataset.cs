@@ -20,7 +20,7 @@ namespace ImplicitRegOnnx.Runtime.Data;
 public sealed class Dataset
 {
     /// <summary>The name of the labels array (the input name the loss of a training graph reads).</summary>
-    public const string TargetName = Training.GradientModelBuilder.Target;
+    public const string TargetName = ImplicitRegOnnx.Training.GradientModelBuilder.Target;
 
     /// <summary>The name of the one input array of single-input data.</summary>
     public const string FeaturesName = "features";

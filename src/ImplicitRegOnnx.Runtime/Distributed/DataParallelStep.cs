@@ -52,12 +52,12 @@ public sealed class DataParallelStep : ITrainingStep
     public long Steps { get; private set; }
 
     /// <summary>
-    /// One step on this process's slice of the global batch; returns the metrics averaged over all processes (the
+    /// One step on <c>batch</c>, this process's slice of the global batch; returns the metrics averaged over all processes (the
     /// same on every process).
     /// </summary>
-    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> slice, float learningRate, float? penaltyCoefficient = null)
+    public StepMetrics Step(IReadOnlyDictionary<string, Tensor> batch, float learningRate, float? penaltyCoefficient = null)
     {
-        _session.ComputeGradients(slice, penaltyCoefficient);
+        _session.ComputeGradients(batch, penaltyCoefficient);
         var buffer = _session.Buffer;
         var start = Stopwatch.GetTimestamp();
         World.AllReduceSum(buffer);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Training;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Distributed;
 

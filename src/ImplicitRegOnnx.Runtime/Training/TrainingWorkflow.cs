@@ -183,8 +183,8 @@ public static class TrainingWorkflow
     /// <param name="world">The processes of an MPI job (<see cref="Distributed.Collectives.Open()"/>): data-parallel training
     /// when it has more than one, rank 0 alone writing; null for this process alone.</param>
     /// <exception cref="ImplicitRegException">Bad options, files or data (BadInput); the run diverged (Diverged) or was cancelled (Cancelled, after a checkpoint when checkpoints are on).</exception>
-    public static TrainingResult TrainFromFiles(TrainFromFilesOptions options, IEnumerable<TrainerCallback>? callbacks = null, CancellationToken cancellation = default,
-        Distributed.ICollectives? world = null)
+    public static TrainingResult TrainFromFiles(TrainFromFilesOptions options, IEnumerable<TrainerCallback>? callbacks = null,
+        Distributed.ICollectives? world = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var watch = Stopwatch.StartNew();

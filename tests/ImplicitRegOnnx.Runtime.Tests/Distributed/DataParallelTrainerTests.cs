@@ -3,6 +3,7 @@ using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Runtime.Distributed;
 using ImplicitRegOnnx.TestSupport;
 using ImplicitRegOnnx.Training;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Distributed;
 

@@ -1,5 +1,6 @@
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Readme;
 

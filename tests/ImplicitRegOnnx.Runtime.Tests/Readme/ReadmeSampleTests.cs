@@ -3,6 +3,7 @@ using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.TestSupport;
 using ImplicitRegOnnx.Training;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Readme;
 
