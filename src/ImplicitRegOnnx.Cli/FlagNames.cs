@@ -58,6 +58,10 @@ public static class FlagNames
         ["Device.Cpu"] = "--device cpu",
         ["ModelPreparation.FixSymbolicDims"] = "--dim NAME=SIZE",
         ["ConstantPromotion.Promote"] = "--promote-constants",
+        ["ConvertOptions.OutputDirectory"] = "--out-dir",
+        ["OptimizeOptions.Output"] = "-o",
+        ["OptimizeOptions.Tolerance"] = "--rtol and --atol",
+        ["OptimizeOptions.Verify Never"] = "--no-verify",
     };
 
     // Longest names first, so that no name is replaced inside a longer one; whole names only.
