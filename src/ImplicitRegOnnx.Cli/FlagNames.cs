@@ -60,6 +60,9 @@ public static class FlagNames
         ["ConstantPromotion.Promote"] = "--promote-constants",
         ["ConvertOptions.OutputDirectory"] = "--out-dir",
         ["OptimizeOptions.Output"] = "-o",
+        ["BenchOptions.Batch"] = "--batch",
+        ["BenchOptions.Steps"] = "--steps",
+        ["BenchOptions.Threads"] = "--threads",
         ["OptimizeOptions.Tolerance"] = "--rtol and --atol",
         ["OptimizeOptions.Verify Never"] = "--no-verify",
     };
