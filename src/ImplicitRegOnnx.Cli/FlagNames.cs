@@ -9,7 +9,7 @@ namespace ImplicitRegOnnx.Cli;
 /// its message that the running command has an option for is shown as that option
 /// (<c>--momentum must be in [0, 1), got 1.5</c>). Names the command has no option for stay as they are.
 /// </summary>
-public static class FlagNames
+internal static class FlagNames
 {
     /// <summary>API name → what the tool shows; the first word of what it shows is the option the command must have.</summary>
     public static readonly IReadOnlyDictionary<string, string> Table = new Dictionary<string, string>(StringComparer.Ordinal)

@@ -2,7 +2,7 @@ using ImplicitRegOnnx.Onnx;
 
 namespace ImplicitRegOnnx.Runtime.Workflows;
 
-/// <summary>Loading the models a workflow is given: one line naming the file for every failure, warnings collected for the caller.</summary>
+/// <summary>Loading and saving the models a workflow is given (also the CLI's): one line naming the file for every failure, warnings collected for the caller.</summary>
 internal static class WorkflowFiles
 {
     /// <summary>Loads a model; a newer IR version than the toolkit knows adds a warning (the model still loads).</summary>
@@ -42,35 +42,6 @@ internal static class WorkflowFiles
         catch (ImplicitRegException e)
         {
             throw e.Within(what);
-        }
-    }
-
-    /// <summary>Checks an output path before any work: not empty, not the input, not a folder; with <paramref name="folderMustExist"/> its folder exists.</summary>
-    /// <param name="parameter">The API parameter that names the path (null: "an output path"), for the messages.</param>
-    /// <param name="input">The input model, which the output must not overwrite (null: none).</param>
-    /// <param name="output">The output path.</param>
-    /// <param name="folderMustExist">Whether the output's folder must exist already.</param>
-    public static void CheckOutput(string? parameter, string? input, string output, bool folderMustExist = true)
-    {
-        if (string.IsNullOrWhiteSpace(output))
-        {
-            throw parameter is null
-                ? ImplicitRegException.BadInput("an output path is empty; give the path of the .onnx file to write")
-                : ImplicitRegException.BadParameter(parameter, "is empty; give the path of the .onnx file to write");
-        }
-        var full = Path.GetFullPath(output);
-        if (input is not null && string.Equals(Path.GetFullPath(input), full, StringComparison.Ordinal))
-        {
-            throw ImplicitRegException.BadInput($"{output}: is the input model; write to another path");
-        }
-        if (Directory.Exists(full))
-        {
-            throw ImplicitRegException.BadInput($"{output}: is a directory; give a file path inside it");
-        }
-        var folder = Path.GetDirectoryName(full)!;
-        if (folderMustExist && !Directory.Exists(folder))
-        {
-            throw ImplicitRegException.BadInput($"{output}: the folder {folder} does not exist; create it first");
         }
     }
 
