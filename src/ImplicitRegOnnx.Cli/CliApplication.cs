@@ -4,7 +4,7 @@ using ImplicitRegOnnx.Cli.Commands;
 namespace ImplicitRegOnnx.Cli;
 
 /// <summary>Builds the command tree and runs it with the shared error handling.</summary>
-public static class CliApplication
+internal static class CliApplication
 {
     public const string Description =
         "implicitreg: reads ONNX models and rewrites them into training graphs that add SGD's implicit regularizer as an explicit term.";

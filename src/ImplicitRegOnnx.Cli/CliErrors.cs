@@ -1,9 +1,10 @@
 using System.CommandLine;
+using ImplicitRegOnnx.Runtime.Workflows;
 
 namespace ImplicitRegOnnx.Cli;
 
 /// <summary>What a command needs from its surroundings: where to write, whether to be verbose, which command runs.</summary>
-public sealed class CommandContext(TextWriter stdout, TextWriter stderr)
+internal sealed class CommandContext(TextWriter stdout, TextWriter stderr)
 {
     public TextWriter Out { get; } = stdout;
 
@@ -26,7 +27,7 @@ public sealed class CommandContext(TextWriter stdout, TextWriter stderr)
 /// (<see cref="ExitCodeOf"/>). Anything unexpected prints one line with a hint to rerun with --verbose
 /// and exits 1. --verbose adds the stack trace.
 /// </summary>
-public static class ErrorHandling
+internal static class ErrorHandling
 {
     public const string Prefix = "implicitreg: error: ";
 
@@ -80,20 +81,8 @@ public static class ErrorHandling
     /// Runs library work about <paramref name="what"/> (a model file, a sweep point): the libraries see the
     /// loaded model or the options, not where they came from, so their errors get it in front (same kind and parameter).
     /// </summary>
-    public static T About<T>(string what, Func<T> work)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        try
-        {
-            return work();
-        }
-        catch (ImplicitRegException e)
-        {
-            throw e.Within(what);
-        }
-    }
+    public static T About<T>(string what, Func<T> work) => WorkflowFiles.About(what, work);
 
     /// <summary>Collapses a message to one line so errors never spill over several.</summary>
-    public static string OneLine(string message) =>
-        string.Join(' ', message.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    public static string OneLine(string message) => WorkflowFiles.OneLine(message);
 }

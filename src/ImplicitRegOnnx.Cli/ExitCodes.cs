@@ -1,7 +1,7 @@
 namespace ImplicitRegOnnx.Cli;
 
 /// <summary>Process exit codes of <c>implicitreg</c> (design.md §3); <see cref="ErrorHandling.ExitCodeOf"/> maps each kind of error to one.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     /// <summary>The work succeeded.</summary>
     public const int Ok = 0;

@@ -9,7 +9,7 @@ namespace ImplicitRegOnnx.Cli;
 /// its message that the running command has an option for is shown as that option
 /// (<c>--momentum must be in [0, 1), got 1.5</c>). Names the command has no option for stay as they are.
 /// </summary>
-public static class FlagNames
+internal static class FlagNames
 {
     /// <summary>API name → what the tool shows; the first word of what it shows is the option the command must have.</summary>
     public static readonly IReadOnlyDictionary<string, string> Table = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -68,6 +68,16 @@ public static class FlagNames
         ["Device.Cpu"] = "--device cpu",
         ["ModelPreparation.FixSymbolicDims"] = "--dim NAME=SIZE",
         ["ConstantPromotion.Promote"] = "--promote-constants",
+        ["ConvertOptions.OutputDirectory"] = "--out-dir",
+        ["OptimizeOptions.Output"] = "-o",
+        ["SweepOptions.ThreadsPerRun"] = "--threads-per-run",
+        ["SweepOptions.Parallel"] = "--parallel",
+        ["SweepOptions.OutputDirectory"] = "--out-dir",
+        ["BenchOptions.Batch"] = "--batch",
+        ["BenchOptions.Steps"] = "--steps",
+        ["BenchOptions.Threads"] = "--threads",
+        ["OptimizeOptions.Tolerance"] = "--rtol and --atol",
+        ["OptimizeOptions.Verify Never"] = "--no-verify",
     };
 
     // Longest names first, so that no name is replaced inside a longer one; whole names only.

@@ -1,7 +1,7 @@
 namespace ImplicitRegOnnx.Cli;
 
 /// <summary>Entry point of the <c>implicitreg</c> tool.</summary>
-public static class Program
+internal static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 

@@ -23,7 +23,17 @@ public static class UnsupportedOperators
     /// The op types without a gradient rule on the path from parameters to <paramref name="outputs"/>,
     /// distinct and sorted; ops outside ai.onnx are written with their domain (<c>ai.onnx.ml.Scaler</c>).
     /// </summary>
-    public static IReadOnlyList<string> Find(Graph graph, IReadOnlyList<Value> outputs)
+    public static IReadOnlyList<string> Find(Graph graph, IReadOnlyList<Value> outputs) =>
+        [.. NodesWithoutRule(graph, outputs).Select(Describe).Distinct().Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// The nodes behind <see cref="Find"/>: every node without a gradient rule on the path from parameters to
+    /// <paramref name="outputs"/>, in graph order, with its domain ("" for ai.onnx), op type and name.
+    /// </summary>
+    public static IReadOnlyList<MissingRule> FindNodes(Graph graph, IReadOnlyList<Value> outputs) =>
+        [.. NodesWithoutRule(graph, outputs).Select(n => new MissingRule(n.IsStandard ? "" : n.Domain, n.OpType, n.Name))];
+
+    private static IEnumerable<Node> NodesWithoutRule(Graph graph, IReadOnlyList<Value> outputs)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(outputs);
@@ -42,7 +52,7 @@ public static class UnsupportedOperators
             HoldsParameters = node => (!node.IsStandard && !GradientRules.Has(node)) || node.Subgraphs.Any(HoldsWeights),
             FollowsInput = (node, k) => !node.IsStandard || TrainableParameters.IsDifferentiableInput(node, k),
         });
-        return [.. plan.NodesWithoutRule.Select(Describe).Distinct().Order(StringComparer.Ordinal)];
+        return plan.NodesWithoutRule;
     }
 
     /// <summary>The outputs a loss can be attached to: floating-point (or untyped) graph outputs.</summary>

@@ -26,6 +26,16 @@ public class InspectCommandTests
         Assert.Equal(reference!.AsObject().Select(p => p.Key), ours!.AsObject().Select(p => p.Key));
     }
 
+    [Theory]
+    [InlineData("mlp_tanh.onnx")]
+    [InlineData("dtypes.onnx")]
+    public void JsonIsTheLibrarysSummary(string name)
+    {
+        var result = CliRunner.Run("inspect", TestPaths.Model(name), "--json");
+
+        Assert.Equal(Onnx.Inspection.ModelSummary.Of(Onnx.Model.Load(TestPaths.Model(name))).ToJson(), result.Stdout);
+    }
+
     [Fact]
     public void WithoutAModelItInspectsTheEmbeddedDefault()
     {

@@ -50,6 +50,11 @@ public class SweepPresetsTests
         Assert.Equal(experiments["a"].Points.Select(p => p.Key), experiments["b"].Series[0].Points.Select(p => p.Key));
     }
 
+    /// <summary>sweep offers the library's sweepable options (the run-key contract), each parsed by train's option set: the two lists must agree.</summary>
+    [Fact]
+    public void TheSweepableOptionsAreTrainsOptions() =>
+        Assert.Equal(Runtime.Experiments.SweepableOptions.Names.Select(n => "--" + n), new TrainOptionSet().Names);
+
     [Fact]
     public void GivenSeedsReplaceThePresetsSeeds() =>
         Assert.All(SweepPresets.Experiments("quick", ["7"]).Take(4).SelectMany(e => e.Points), p => Assert.Equal("7", p["seed"]));

@@ -1,18 +1,20 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using ImplicitRegOnnx.Onnx.IO;
+using ImplicitRegOnnx.Runtime.Workflows;
+using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
 /// <summary>
 /// <c>implicitreg convert INPUT... --out-dir DIR [rewrite options] [--promote-constants] [--gradcheck]
-/// [--report REPORT.json]</c>: the CI step. Each model becomes a training-step model, its initial state
-/// and an evaluation model in DIR, or is reported as unsupported (with the op types that cannot be
-/// differentiated) or failed (with the reason). Exit 0 when every model is ok, 1 when any is not, 2 for
-/// bad usage. The same input and options give byte-identical output files.
+/// [--report REPORT.json]</c>: the CI step (<see cref="ModelConversion"/>). Exit 0 when every model is ok,
+/// 1 when any is not, 2 for bad usage.
 /// </summary>
-public static class ConvertCommand
+internal static class ConvertCommand
 {
     public static Command Create(CommandContext context)
     {
@@ -31,117 +33,142 @@ public static class ConvertCommand
         command.Options.Add(outDir);
         gradientOptions.AddTo(command);
         stepOptions.AddTo(command);
-        foreach (var option in new Option[] { promote, gradcheck })
-        {
-            command.Options.Add(option);
-        }
+        command.Options.Add(promote);
+        command.Options.Add(gradcheck);
         checkOptions.AddTo(command);
         command.Options.Add(report);
         command.Options.Add(json);
         command.SetAction(parsed => ErrorHandling.Guard(context, () =>
         {
             var (gradient, lambda) = gradientOptions.Parse(parsed);
-            var settings = new ConvertSettings(
-                stepOptions.Parse(parsed, gradient, lambda),
-                parsed.GetValue(promote),
-                checkOptions.Parse(parsed, gradient),
-                parsed.GetValue(gradcheck));
-            return Execute(context, parsed.GetRequiredValue(inputs), parsed.GetRequiredValue(outDir), settings, parsed.GetValue(report), parsed.GetValue(json));
+            var options = new ConvertOptions
+            {
+                Inputs = parsed.GetRequiredValue(inputs),
+                OutputDirectory = parsed.GetRequiredValue(outDir),
+                Step = stepOptions.Parse(parsed, gradient, lambda),
+                PromoteConstants = parsed.GetValue(promote),
+                Check = checkOptions.Parse(parsed, gradient),
+                Gradcheck = parsed.GetValue(gradcheck),
+            };
+            return Execute(context, options, parsed.GetValue(report), parsed.GetValue(json));
         }));
         return command;
     }
 
-    public static int Execute(CommandContext context, IReadOnlyList<string> inputs, string outDir, ConvertSettings settings, string? reportPath, bool json)
+    public static int Execute(CommandContext context, ConvertOptions options, string? reportPath, bool json)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        // Bad option values are usage errors before any model is touched, not a failure of every model.
-        settings.Step.Validate();
-        if (settings.Gradcheck)
+        if (reportPath is not null && (string.IsNullOrWhiteSpace(reportPath) || Directory.Exists(reportPath)))
         {
-            settings.Check.Validate();
+            throw ImplicitRegException.BadInput($"--report '{reportPath}': give the path of a .json file to write");
         }
-        var jobs = Plan(inputs, outDir, reportPath);
-        Directory.CreateDirectory(outDir);
-        var results = new List<ConversionResult>();
-        foreach (var (input, name) in jobs)
+        var shown = new List<ConversionResult>();
+        ModelConversion.Convert(options, result =>
         {
-            var result = ModelConversion.Convert(context, input, outDir, name, settings);
-            results.Add(result);
+            foreach (var warning in result.Warnings)
+            {
+                context.Warn(warning);
+            }
+            result = Shown(context, result);
+            shown.Add(result);
             if (!json)
             {
-                context.Out.WriteLine(result.ToLine());
+                context.Out.WriteLine(ToLine(result));
             }
-        }
-        var text = ConversionResult.ToJson(results);
+        });
+        var text = ToJson(new ConversionReport(shown));
         if (reportPath is not null)
         {
-            WriteAtomically(reportPath, text);
+            try
+            {
+                AtomicFile.WriteAllText(reportPath, text);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImplicitRegException)
+            {
+                throw ImplicitRegException.BadInput($"--report {reportPath}: cannot write the report ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
+            }
         }
+        var all = new ConversionReport(shown);
         if (json)
         {
             context.Out.Write(text);
         }
         else
         {
-            var ok = results.Count(r => r.Status == ConversionStatus.Ok);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{ok} ok, {results.Count(r => r.Status == ConversionStatus.Unsupported)} unsupported, {results.Count(r => r.Status == ConversionStatus.Failed)} failed"));
+                $"{all.Count(ConversionStatus.Ok)} ok, {all.Count(ConversionStatus.Unsupported)} unsupported, {all.Count(ConversionStatus.Failed)} failed"));
         }
-        return results.All(r => r.Status == ConversionStatus.Ok) ? ExitCodes.Ok : ExitCodes.Failed;
+        return all.AllOk ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
-    /// <summary>Checks the usage before any work: inputs exist, output names do not collide, paths are usable.</summary>
-    private static List<(string Input, string Name)> Plan(IReadOnlyList<string> inputs, string outDir, string? reportPath)
+    /// <summary>A result as the tool shows it: errors of the libraries with this command's option names.</summary>
+    internal static ConversionResult Shown(CommandContext context, ConversionResult result) =>
+        result.Error is ImplicitRegException ? result with { Message = ErrorHandling.OneLine(FlagNames.Apply(result.Message, context.Command)) } : result;
+
+    internal static string StatusName(ConversionStatus status) => status switch
     {
-        if (string.IsNullOrWhiteSpace(outDir))
+        ConversionStatus.Ok => "ok",
+        ConversionStatus.Unsupported => "unsupported",
+        _ => "failed",
+    };
+
+    internal static string ToLine(ConversionResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"{StatusName(r.Status)}: {r.Input}{(r.Output is null ? "" : " -> " + r.Output)} ({r.Message}; {r.Seconds:0.00} s)");
+
+    /// <summary>The report: <c>{"tool_version": ..., "models": [...]}</c>, entries in input order.</summary>
+    internal static string ToJson(ConversionReport report)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
-            throw ImplicitRegException.BadInput("--out-dir is empty; give the folder to write the converted models to");
-        }
-        if (File.Exists(outDir))
-        {
-            throw ImplicitRegException.BadInput($"--out-dir {outDir}: is a file; give a folder");
-        }
-        if (reportPath is not null && (string.IsNullOrWhiteSpace(reportPath) || Directory.Exists(reportPath)))
-        {
-            throw ImplicitRegException.BadInput($"--report '{reportPath}': give the path of a .json file to write");
-        }
-        var jobs = new List<(string, string)>();
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var input in inputs)
-        {
-            if (Directory.Exists(input))
+            w.WriteStartObject();
+            w.WriteString("tool_version", StepModelBuilder.ToolkitVersion);
+            w.WriteStartArray("models");
+            foreach (var r in report.Models)
             {
-                throw ImplicitRegException.BadInput($"{input}: is a directory; give the .onnx files inside it (e.g. {Path.Combine(input, "*.onnx")})");
+                w.WriteStartObject();
+                w.WriteString("input", r.Input);
+                WriteStringOrNull(w, "output", r.Output);
+                WriteStringOrNull(w, "init", r.Init);
+                WriteStringOrNull(w, "eval", r.Eval);
+                w.WriteString("status", StatusName(r.Status));
+                w.WriteStartArray("unsupported_ops");
+                foreach (var op in r.UnsupportedOps)
+                {
+                    w.WriteStringValue(op);
+                }
+                w.WriteEndArray();
+                w.WriteString("message", r.Message);
+                w.WriteNumber("parameters", r.Parameters);
+                w.WriteNumber("parameter_tensors", r.ParameterTensors);
+                w.WriteNumber("nodes", r.Nodes);
+                w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
+                if (r.Gradcheck is { } check)
+                {
+                    w.WriteStartObject("gradcheck");
+                    GradcheckOptionSet.WriteVerdict(w, check);
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteNull("gradcheck");
+                }
+                w.WriteEndObject();
             }
-            if (!File.Exists(input))
-            {
-                throw ImplicitRegException.BadInput($"{input}: file not found; check the path");
-            }
-            var name = Path.GetFileNameWithoutExtension(input);
-            if (names.TryGetValue(name, out var other))
-            {
-                throw ImplicitRegException.BadInput($"{input} and {other} would both be written as {name}.train.onnx in {outDir}; convert them into different --out-dir folders");
-            }
-            names[name] = input;
-            if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(ModelConversion.OutputPath(outDir, name, ModelConversion.TrainSuffix)), StringComparison.Ordinal)
-                || string.Equals(Path.GetFullPath(input), Path.GetFullPath(ModelConversion.OutputPath(outDir, name, ModelConversion.EvalSuffix)), StringComparison.Ordinal))
-            {
-                throw ImplicitRegException.BadInput($"{input}: converting it into {outDir} would overwrite it; choose another --out-dir");
-            }
-            jobs.Add((input, name));
+            w.WriteEndArray();
+            w.WriteEndObject();
         }
-        return jobs;
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
-    private static void WriteAtomically(string path, string text)
+    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
     {
-        try
+        if (value is null)
         {
-            AtomicFile.WriteAllText(path, text);
+            w.WriteNull(name);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImplicitRegException)
+        else
         {
-            throw ImplicitRegException.BadInput($"--report {path}: cannot write the report ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
+            w.WriteString(name, value);
         }
     }
 }

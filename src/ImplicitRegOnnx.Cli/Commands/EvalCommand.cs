@@ -8,7 +8,7 @@ using ImplicitRegOnnx.Training;
 namespace ImplicitRegOnnx.Cli.Commands;
 
 /// <summary><c>implicitreg eval MODEL --data D</c>: loss (and accuracy, for class labels) of a model on a data set.</summary>
-public static class EvalCommand
+internal static class EvalCommand
 {
     public static Command Create(CommandContext context)
     {

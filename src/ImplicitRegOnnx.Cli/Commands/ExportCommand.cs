@@ -9,7 +9,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// with trained weights. From the original model, initializers named in W.npz take the new values;
 /// from a step model written by rewrite, the original inputs and outputs it records are extracted.
 /// </summary>
-public static class ExportCommand
+internal static class ExportCommand
 {
     public static Command Create(CommandContext context)
     {

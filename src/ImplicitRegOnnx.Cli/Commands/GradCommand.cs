@@ -12,7 +12,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// <c>implicitreg grad MODEL --data BATCH.npz --loss L --out RESULT.npz</c>: the loss, the penalty and
 /// both gradients (∇C and ∇(C + c·R)) of one batch, computed by ONNX Runtime CPU from the gradient graph.
 /// </summary>
-public static class GradCommand
+internal static class GradCommand
 {
     public static Command Create(CommandContext context)
     {

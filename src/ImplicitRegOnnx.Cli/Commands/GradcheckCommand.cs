@@ -3,9 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using ImplicitRegOnnx.Onnx;
-using ImplicitRegOnnx.Onnx.Passes;
 using ImplicitRegOnnx.Runtime.Verification;
+using ImplicitRegOnnx.Runtime.Workflows;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -13,10 +12,10 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// <summary>
 /// <c>implicitreg gradcheck MODEL [--loss L] [--batch N] [--seed S]</c>: the toolkit's gradients of the
 /// loss, the penalty and the objective against central differences along random directions, on random
-/// inputs of the model's shapes (<see cref="GradientCheck"/>). Exit 0 when the worst relative error is
+/// inputs of the model's shapes (<see cref="GradientCheckRun"/>). Exit 0 when the worst relative error is
 /// within the threshold, 1 when not.
 /// </summary>
-public static class GradcheckCommand
+internal static class GradcheckCommand
 {
     public static Command Create(CommandContext context)
     {
@@ -43,21 +42,13 @@ public static class GradcheckCommand
 
     public static int Execute(CommandContext context, string modelPath, GradientCheckOptions options, bool promoteConstants, bool json)
     {
-        options.Validate();
-        var inference = ModelFiles.Load(modelPath, context);
-        var result = ErrorHandling.About(modelPath, () =>
+        var run = GradientCheckRun.Run(modelPath, options, promoteConstants);
+        foreach (var warning in run.Warnings)
         {
-            if (promoteConstants)
-            {
-                ConstantPromotion.Promote(inference);
-            }
-            TopologicalSort.Sort(inference.Graph);
-            ModelPreparation.InitializerInputsAsWeights(inference);
-            ModelPreparation.FixSymbolicDims(inference, options.Dims);
-            return GradientCheck.Run(inference, GradcheckOptionSet.WithDefaultOutput(options, inference));
-        });
-        context.Out.Write(json ? ToJson(modelPath, result) : ToText(modelPath, options, result));
-        return result.Passed ? ExitCodes.Ok : ExitCodes.Failed;
+            context.Warn(warning);
+        }
+        context.Out.Write(json ? ToJson(modelPath, run.Check) : ToText(modelPath, options, run.Check));
+        return run.Passed ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     private static string ToText(string modelPath, GradientCheckOptions options, GradientCheckResult result)

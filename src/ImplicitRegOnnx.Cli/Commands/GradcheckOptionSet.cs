@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
-using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
 /// <summary>The options of a gradient check (batch, seed, directions, sizes of symbolic dims), shared by <c>gradcheck</c> and <c>convert --gradcheck</c>.</summary>
-public sealed class GradcheckOptionSet
+internal sealed class GradcheckOptionSet
 {
     private readonly Option<long?> _batch = new("--batch") { Description = "Batch size of the random inputs (first dim when symbolic or unknown; default: the larger of 2 and --microbatches)." };
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of the random inputs, targets and directions.", DefaultValueFactory = _ => 1234 };
@@ -42,25 +41,6 @@ public sealed class GradcheckOptionSet
             DefaultDim = feeds.DefaultDim,
             Directions = parsed.GetValue(_directions),
         };
-    }
-
-    /// <summary>Without --output (or --loss-output), the loss goes on the first floating-point output.</summary>
-    public static GradientCheckOptions WithDefaultOutput(GradientCheckOptions options, Model model)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options with { Gradient = WithDefaultOutput(options.Gradient, model) };
-    }
-
-    /// <summary>Without --output (or --loss-output), the loss goes on the first floating-point output.</summary>
-    public static GradientModelOptions WithDefaultOutput(GradientModelOptions options, Model model)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(model);
-        if (options.Output is not null || options.LossOutput is not null)
-        {
-            return options;
-        }
-        return UnsupportedOperators.TrainableOutputs(model.Graph) is [var first, ..] ? options with { Output = first.Name } : options;
     }
 
     /// <summary>Writes a number, or null when it is NaN or infinite (JSON has no such numbers).</summary>

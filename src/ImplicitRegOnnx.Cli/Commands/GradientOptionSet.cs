@@ -4,7 +4,7 @@ using ImplicitRegOnnx.Training;
 namespace ImplicitRegOnnx.Cli.Commands;
 
 /// <summary>The options that say what to differentiate, shared by <c>grad</c> and <c>rewrite</c>.</summary>
-public sealed class GradientOptionSet
+internal sealed class GradientOptionSet
 {
     private readonly Option<string?> _loss = new("--loss") { Description = $"Loss attached to the output: {string.Join(", ", Losses.Names)}." };
     private readonly Option<double?> _coefficient = new("--coefficient") { Description = "c in C + c·R." };

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using ImplicitRegOnnx.Cli.Inspection;
+using ImplicitRegOnnx.Onnx.Inspection;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
 /// <summary><c>implicitreg inspect MODEL [--json]</c>: what a model holds, as a table or as JSON.</summary>
-public static class InspectCommand
+internal static class InspectCommand
 {
     public static Command Create(CommandContext context)
     {
@@ -27,7 +28,7 @@ public static class InspectCommand
     {
         var model = path is null ? ModelFiles.LoadDefault() : ModelFiles.Load(path, context);
         var summary = ModelSummary.Of(model);
-        context.Out.Write(json ? SummaryWriters.ToJson(summary) : SummaryWriters.ToText(summary, path ?? ModelFiles.DefaultModelName));
+        context.Out.Write(json ? summary.ToJson() : SummaryWriters.ToText(summary, path ?? ModelFiles.DefaultModelName));
         return ExitCodes.Ok;
     }
 }

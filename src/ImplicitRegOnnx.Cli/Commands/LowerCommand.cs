@@ -13,7 +13,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// Runtime runs the model. OUT is the lowered main graph without training_info; --training-step writes
 /// the training algorithm of training_info[N] as a runnable model (see <see cref="TrainingStepModel"/>).
 /// </summary>
-public static class LowerCommand
+internal static class LowerCommand
 {
     public static Command Create(CommandContext context)
     {

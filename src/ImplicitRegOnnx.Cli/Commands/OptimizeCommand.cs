@@ -4,25 +4,17 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ImplicitRegOnnx.Cli.Inspection;
-using ImplicitRegOnnx.Onnx;
-using ImplicitRegOnnx.Onnx.Passes;
-using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Verification;
+using ImplicitRegOnnx.Runtime.Workflows;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
 /// <summary>
-/// <c>implicitreg optimize MODEL -o OUT</c>: runs the graph passes, writes the result atomically and,
-/// unless --no-verify, checks with ONNX Runtime CPU that both models give the same outputs on random inputs.
+/// <c>implicitreg optimize MODEL -o OUT</c>: optimize-and-verify (<see cref="ModelOptimization"/>); the
+/// command parses the options and formats the report.
 /// </summary>
-public static class OptimizeCommand
+internal static class OptimizeCommand
 {
-    /// <summary>
-    /// Settings of one optimize run. A null Tolerance is chosen from the model's least precise
-    /// floating-point type (<see cref="Tolerance.ForModel"/>).
-    /// </summary>
-    public sealed record Settings(string Model, string Output, bool Json, bool? Verify, FeedOptions Feeds, Tolerance? Tolerance);
-
     public static Command Create(CommandContext context)
     {
         var model = new Argument<string>("MODEL") { Description = "Path of the .onnx model file." };
@@ -61,28 +53,25 @@ public static class OptimizeCommand
             {
                 throw ImplicitRegException.BadInput("--verify and --no-verify contradict each other; give one of them");
             }
-            bool? verifyChoice = parsed.GetValue(verify) ? true : parsed.GetValue(noVerify) ? false : null;
-            var settings = new Settings(
-                parsed.GetRequiredValue(model),
-                parsed.GetRequiredValue(output),
-                parsed.GetValue(json),
-                verifyChoice,
-                ParseDims(parsed.GetValue(dims) ?? [], parsed.GetValue(shapes) ?? [], parsed.GetValue(seed)) with
+            var options = new OptimizeOptions
+            {
+                Input = parsed.GetRequiredValue(model),
+                Output = parsed.GetRequiredValue(output),
+                Verify = parsed.GetValue(verify) ? VerifyMode.Always : parsed.GetValue(noVerify) ? VerifyMode.Never : VerifyMode.Auto,
+                Feeds = ParseDims(parsed.GetValue(dims) ?? [], parsed.GetValue(shapes) ?? [], parsed.GetValue(seed)) with
                 {
                     Values = ParseValues(parsed.GetValue(values) ?? []),
                 },
-                ParseTolerance(parsed.GetValue(rtol), parsed.GetValue(atol)));
-            return Execute(context, settings);
+                Tolerance = ParseTolerance(parsed.GetValue(rtol), parsed.GetValue(atol)),
+            };
+            return Execute(context, options, parsed.GetValue(json));
         }));
         return command;
     }
 
+    /// <summary>The tolerance as given (the library checks it); null when neither was given.</summary>
     private static Tolerance? ParseTolerance(double? relative, double? absolute)
     {
-        if (relative < 0 || absolute < 0 || relative is double.NaN || absolute is double.NaN)
-        {
-            throw ImplicitRegException.BadInput("--rtol and --atol must be non-negative numbers, e.g. --rtol 1e-4");
-        }
         if (relative is null && absolute is null)
         {
             return null;
@@ -142,119 +131,37 @@ public static class OptimizeCommand
         return new FeedOptions { Dims = dims, Shapes = shapes, DefaultDim = defaultDim, Seed = seed };
     }
 
-    public static int Execute(CommandContext context, Settings settings)
+    public static int Execute(CommandContext context, OptimizeOptions options, bool json)
     {
-        var input = settings.Model;
-        var output = settings.Output;
-        CheckOutputPath(input, output);
-        var model = ModelFiles.Load(input, context);
-        var tolerance = settings.Tolerance ?? Tolerance.ForModel(model);
-
-        // Feeds come from the original's declared inputs, before any pass touches the model.
-        IReadOnlyList<Tensor>? feeds = null;
-        string? cannotVerify = null;
-        if (settings.Verify != false)
+        var result = ModelOptimization.OptimizeAndVerify(options);
+        context.Out.Write(json ? ToJson(result, options.Verify) : ToText(result, options.Verify));
+        if (result.Error is { } error)
         {
-            try
-            {
-                feeds = RandomFeeds.Create(model, settings.Feeds);
-            }
-            catch (ImplicitRegException e) when (e.Parameter is not null)
-            {
-                // --shape or --value names an input the model lacks, or gives a wrong rank: a usage error.
-                throw e.Within(input);
-            }
-            catch (ImplicitRegException e)
-            {
-                // An input cannot be filled with random data (unknown rank, unsupported type): no check.
-                cannotVerify = e.Message;
-            }
+            throw error;
         }
-
-        var summary = ErrorHandling.About(input, () => ModelOptimizer.Optimize(model, OrtConstantEvaluator.Instance));
-        Save(model, output);
-
-        var verification = new Verification("skipped", 0, [], settings.Verify == false ? "--no-verify" : null);
-        if (settings.Verify != false)
+        foreach (var warning in result.Warnings)
         {
-            if (feeds is not null)
-            {
-                try
-                {
-                    var result = EquivalenceCheck.Run(feeds, input, output, tolerance);
-                    verification = new Verification(result.Equivalent ? "passed" : "failed", result.OutputsCompared, result.Differences, null);
-                }
-                catch (ImplicitRegException e) when (e.Kind == ErrorKind.Failed)
-                {
-                    // ONNX Runtime cannot run the original model: nothing to compare against.
-                    cannotVerify = e.Message;
-                }
-            }
-            if (cannotVerify is not null)
-            {
-                verification = verification with { Reason = cannotVerify };
-            }
-        }
-
-        context.Out.Write(settings.Json
-            ? ToJson(input, output, summary, verification, tolerance)
-            : ToText(input, output, summary, verification, tolerance));
-
-        if (verification.Status == "failed")
-        {
-            throw ImplicitRegException.Failed(
-                $"{output}: the optimized model's outputs differ from {input}'s: {verification.Differences[0]}"
-                + (verification.Differences.Count > 1 ? $" (and {verification.Differences.Count - 1} more)" : "")
-                + (settings.Tolerance is null && tolerance != new Tolerance()
-                    ? "; the model computes in float16 or bfloat16, which ONNX Runtime CPU evaluates partly in float32 with rounding that depends on the graph's structure: if the differences are at that precision, rerun with a wider --rtol/--atol"
-                    : "; the file was kept for inspection, please report this with the model"));
-        }
-        if (cannotVerify is not null)
-        {
-            if (settings.Verify == true)
-            {
-                throw ImplicitRegException.Failed($"{input}: cannot verify the optimized model: {cannotVerify}; rerun with --no-verify to skip the check");
-            }
-            context.Warn($"{input}: not verified: {cannotVerify}");
+            context.Warn(warning);
         }
         return ExitCodes.Ok;
     }
 
-    private static void CheckOutputPath(string input, string output)
+    private static string StatusName(VerificationStatus status) => status switch
     {
-        if (string.IsNullOrWhiteSpace(output))
-        {
-            throw ImplicitRegException.BadInput("-o: the output path is empty; give the path of the .onnx file to write");
-        }
-        var fullOutput = Path.GetFullPath(output);
-        if (string.Equals(Path.GetFullPath(input), fullOutput, StringComparison.Ordinal))
-        {
-            throw ImplicitRegException.BadInput($"{output}: the output is the input model; write to another path (the original is needed to verify the result)");
-        }
-        if (Directory.Exists(fullOutput))
-        {
-            throw ImplicitRegException.BadInput($"{output}: is a directory; give a file path such as {Path.Combine(output, "model.opt.onnx")}");
-        }
-    }
+        VerificationStatus.Passed => "passed",
+        VerificationStatus.Failed => "failed",
+        _ => "skipped",
+    };
 
-    private static void Save(Model model, string output)
-    {
-        try
-        {
-            model.Save(output);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            throw ImplicitRegException.BadInput($"{output}: cannot write the optimized model ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
-        }
-    }
+    /// <summary>Why the check was skipped: the library's reason, or the option that skipped it.</summary>
+    private static string? Reason(OptimizeVerification v, VerifyMode mode) => v.Reason ?? (mode == VerifyMode.Never ? "--no-verify" : null);
 
     private static readonly string[] PassHeader = ["pass", "changes"];
 
-    private sealed record Verification(string Status, int Outputs, IReadOnlyList<string> Differences, string? Reason);
-
-    private static string ToText(string input, string output, OptimizeReport s, Verification v, Tolerance tolerance)
+    private static string ToText(OptimizeResult result, VerifyMode mode)
     {
+        var (input, output, s, v, tolerance) = (result.Input, result.Output, result.Passes, result.Verification, result.Tolerance);
+        var reason = Reason(v, mode);
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"{input} -> {output}\n");
         sb.Append(CultureInfo.InvariantCulture, $"nodes: {s.NodesBefore} -> {s.NodesAfter} ({s.NodesAfter - s.NodesBefore:+#;-#;0})\n");
@@ -264,9 +171,9 @@ public static class OptimizeCommand
         SummaryWriters.AppendTable(sb, rows, "  ", rightAlignLast: true);
         var verdict = v.Status switch
         {
-            "passed" => string.Create(CultureInfo.InvariantCulture, $"passed: {v.Outputs} outputs equal on random inputs (rtol {tolerance.Relative:g3}, atol {tolerance.Absolute:g3})"),
-            "failed" => $"FAILED: {v.Differences.Count} outputs differ",
-            _ => "skipped" + (v.Reason is null ? "" : $" ({v.Reason})"),
+            VerificationStatus.Passed => string.Create(CultureInfo.InvariantCulture, $"passed: {v.Outputs} outputs equal on random inputs (rtol {tolerance.Relative:g3}, atol {tolerance.Absolute:g3})"),
+            VerificationStatus.Failed => $"FAILED: {v.Differences.Count} outputs differ",
+            _ => "skipped" + (reason is null ? "" : $" ({reason})"),
         };
         sb.Append("verify: ").Append(verdict).Append('\n');
         foreach (var d in v.Differences)
@@ -276,8 +183,10 @@ public static class OptimizeCommand
         return sb.ToString();
     }
 
-    private static string ToJson(string input, string output, OptimizeReport s, Verification v, Tolerance tolerance)
+    private static string ToJson(OptimizeResult result, VerifyMode mode)
     {
+        var (input, output, s, v, tolerance) = (result.Input, result.Output, result.Passes, result.Verification, result.Tolerance);
+        var reason = Reason(v, mode);
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -298,7 +207,7 @@ public static class OptimizeCommand
             }
             w.WriteEndArray();
             w.WriteStartObject("verify");
-            w.WriteString("status", v.Status);
+            w.WriteString("status", StatusName(v.Status));
             w.WriteNumber("outputs", v.Outputs);
             w.WriteNumber("rtol", tolerance.Relative);
             w.WriteNumber("atol", tolerance.Absolute);
@@ -308,13 +217,13 @@ public static class OptimizeCommand
                 w.WriteStringValue(d);
             }
             w.WriteEndArray();
-            if (v.Reason is null)
+            if (reason is null)
             {
                 w.WriteNull("reason");
             }
             else
             {
-                w.WriteString("reason", v.Reason);
+                w.WriteString("reason", reason);
             }
             w.WriteEndObject();
             w.WriteEndObject();

@@ -10,7 +10,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// The progress bar of <c>train</c> when stdout is a terminal: epoch, step, loss, penalty, learning rate
 /// and examples per second, redrawn in place. Redirected output (CI logs, files) gets plain epoch lines.
 /// </summary>
-public static class ProgressDisplay
+internal static class ProgressDisplay
 {
     public static bool IsInteractive(CommandContext context) =>
         ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime.Workflows;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
@@ -15,7 +16,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// initial state and, on request, an evaluation model. With <c>--gradients-out</c> the step model outputs
 /// the objective gradients instead of updating, and TRAIN.apply.onnx beside it applies the update.
 /// </summary>
-public static class RewriteCommand
+internal static class RewriteCommand
 {
     public static Command Create(CommandContext context)
     {
@@ -121,7 +122,7 @@ public static class RewriteCommand
 }
 
 /// <summary>Checks and writes output models: never over the input, folders created, written atomically.</summary>
-public static class OutputPaths
+internal static class OutputPaths
 {
     public static void Check(string input, string output)
     {
@@ -145,15 +146,5 @@ public static class OutputPaths
         }
     }
 
-    public static void Save(Model model, string output)
-    {
-        try
-        {
-            model.Save(output);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
-        {
-            throw ImplicitRegException.BadInput($"{output}: cannot write the model ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
-        }
-    }
+    public static void Save(Model model, string output) => WorkflowFiles.Save(model, output);
 }

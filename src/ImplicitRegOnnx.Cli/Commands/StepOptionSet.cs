@@ -8,7 +8,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// The options of a training-step model beyond what to differentiate (optimizer and its
 /// hyper-parameters, optimization of the result), shared by <c>rewrite</c> and <c>convert</c>.
 /// </summary>
-public sealed class StepOptionSet
+internal sealed class StepOptionSet
 {
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "sgd" };
     private readonly Option<double?> _momentum = new("--momentum") { Description = "μ of --optimizer momentum (default 0.9)." };

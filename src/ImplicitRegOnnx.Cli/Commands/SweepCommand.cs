@@ -1,11 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ImplicitRegOnnx.Cli.Plots;
-using ImplicitRegOnnx.Onnx;
-using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime;
-using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Runtime.Experiments;
 using ImplicitRegOnnx.Runtime.Training;
 
@@ -14,19 +10,18 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// <summary>
 /// <c>implicitreg sweep [MODEL] --data D --test-data T --out-dir DIR [--lr 0.05,0.1 --seed 1,2 ...]</c> or
 /// <c>implicitreg sweep --preset quick --out-dir DIR</c>: a grid of training runs, several at a time,
-/// resumable (finished runs are skipped), with results as CSV/JSON lines, a Markdown table (mean ± std
-/// over seeds) and plots (PNG and SVG).
+/// resumable (<see cref="SweepRun"/>), with results as CSV/JSON lines, a Markdown table (mean ± std over
+/// seeds) and plots (PNG and SVG, drawn here: ScottPlot stays out of the libraries).
 /// </summary>
-public static class SweepCommand
+internal static class SweepCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static Command Create(CommandContext context)
     {
         var training = new TrainOptionSet();
-        var lists = training.Names.Select(name => new Option<string?>(name)
+        // The library's table of sweepable options is the run-key contract; each is parsed as train parses it.
+        var lists = SweepableOptions.Names.Select(name => new Option<string?>("--" + name)
         {
-            Description = $"{training.DescriptionOf(name)} As for train (same default); a comma-separated list sweeps over its values.",
+            Description = $"{training.DescriptionOf("--" + name)} As for train (same default); a comma-separated list sweeps over its values.",
         }).ToList();
         var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (a preset's default: models/mlp_relu.onnx).", Arity = ArgumentArity.ZeroOrOne };
         var data = new Option<string?>("--data") { Description = "Training data (as for train); a preset's default: Debian's Fashion-MNIST training images." };
@@ -87,18 +82,7 @@ public static class SweepCommand
                 experiments = [PlainExperiment(given, parsed.GetValue(zip) ?? [], parsed.GetValue(plotX))];
             }
 
-            var threads = parsed.GetValue(threadsPerRun);
-            if (threads < 1)
-            {
-                throw ImplicitRegException.BadInput("--threads-per-run must be at least 1");
-            }
-            var runsAtOnce = parsed.GetValue(parallel) ?? Math.Max(1, Environment.ProcessorCount / threads);
-            if (runsAtOnce < 1)
-            {
-                throw ImplicitRegException.BadInput("--parallel must be at least 1");
-            }
-
-            // Every point is checked before anything runs, so a bad value fails at once, naming its option.
+            // Every point is checked before any data is read, so a bad value fails at once, naming its option.
             var pointCommand = new Command("point");
             training.AddTo(pointCommand);
             var points = experiments.SelectMany(e => e.Points).DistinctBy(p => p.Key, StringComparer.Ordinal).ToList();
@@ -129,55 +113,38 @@ public static class SweepCommand
                 throw ImplicitRegException.BadInput("--train-size and --test-size must be at least 1");
             }
             train = trainCount is { } n ? train.Take(n) : train;
-            var optionsByKey = parsedPoints.ToDictionary(p => p.Key, p => TrainOptionSet.WithLoss(p.Value.Options, p.Value.LossName, train.HasClassLabels), StringComparer.Ordinal);
             var held = testCount is { } t ? test!.Take(t) : test!;
-
-            var outFolder = parsed.GetValue(outDir)!;
-            CheckSetup(outFolder, new Dictionary<string, string>
+            var options = new SweepOptions
             {
-                ["model"] = Path.GetFileName(modelPath),
-                ["model_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(inference.ToBytes())),
-                ["data"] = Path.GetFileName(dataPath),
-                ["test_data"] = Path.GetFileName(testPath),
-                ["train_examples"] = train.Count.ToString(CultureInfo.InvariantCulture),
-                ["test_examples"] = held.Count.ToString(CultureInfo.InvariantCulture),
-                ["normalize"] = normalization,
-            });
-            return Execute(context, experiments, points, optionsByKey, inference, train, held, outFolder, runsAtOnce, threads);
+                Model = inference,
+                Train = train,
+                Test = held,
+                Experiments = experiments,
+                PointOptions = point => TrainOptionSet.WithLoss(parsedPoints[point.Key].Options, parsedPoints[point.Key].LossName, train.HasClassLabels),
+                OutputDirectory = parsed.GetValue(outDir)!,
+                Parallel = parsed.GetValue(parallel),
+                ThreadsPerRun = parsed.GetValue(threadsPerRun),
+                Setup = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["model"] = Path.GetFileName(modelPath),
+                    ["data"] = Path.GetFileName(dataPath),
+                    ["test_data"] = Path.GetFileName(testPath),
+                    ["normalize"] = normalization,
+                },
+            };
+            return Execute(context, options);
         }));
         return command;
     }
 
-    private static int Execute(CommandContext context, IReadOnlyList<SweepExperiment> experiments, List<SweepPoint> points,
-        Dictionary<string, TrainerOptions> optionsByKey, Model inference, Dataset train, Dataset test, string outFolder, int parallel, int threads)
+    private static int Execute(CommandContext context, SweepOptions options)
     {
+        options.Validate();
+        var points = options.Points;
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"sweep: {points.Count} runs{Experiments(experiments)}, {parallel} at a time with {threads} thread(s) each; {train.Count} training and {test.Count} test examples"));
-        var runs = Path.Combine(outFolder, "runs");
+            $"sweep: {points.Count} runs{Experiments(options.Experiments)}, {options.RunsAtOnce} at a time with {options.ThreadsPerRun} thread(s) each; {options.Train.Count} training and {options.Test.Count} test examples"));
         var finished = 0;
-        IReadOnlyList<RunResult> results;
-        try
-        {
-            results = RunAll();
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            // A run's own error (e.g. a batch the penalty's microbatches do not divide) reaches the user as it was thrown.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-            throw;
-        }
-        IReadOnlyList<RunResult> RunAll() => SweepRunner.Run(points, runs, parallel, point =>
-        {
-            var options = optionsByKey[point.Key] with { Threads = threads, Device = Device.Cpu };
-            try
-            {
-                return ExperimentRun.Execute(point, inference, train, test, options);
-            }
-            catch (ImplicitRegException e)
-            {
-                throw e.Within($"run {point.Key}");
-            }
-        }, (point, result, outcome) =>
+        var result = SweepRun.Run(options, (point, result, outcome) =>
         {
             finished++;
             var what = outcome == RunOutcome.Skipped
@@ -187,31 +154,13 @@ public static class SweepCommand
                     : string.Create(CultureInfo.InvariantCulture, $"test accuracy {result.FinalTestAccuracy * 100:0.00}% (best {result.BestTestAccuracy * 100:0.00}%), {result.Seconds:0.0} s");
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{finished}/{points.Count}] {point.Key}: {what}"));
         });
-        var byKey = results.ToDictionary(r => r.Key, StringComparer.Ordinal);
-        foreach (var experiment in experiments)
+        foreach (var experiment in result.Experiments)
         {
-            var folder = experiment.Name.Length == 0 ? outFolder : Path.Combine(outFolder, experiment.Name);
-            Directory.CreateDirectory(folder);
-            var ordered = experiment.Points.Select(p => byKey[p.Key]).ToList();
-            var seriesByKey = new Dictionary<string, string>(StringComparer.Ordinal);
-            var rows = new List<AggregateRow>();
-            foreach (var series in experiment.Series)
+            if (experiment.Plottable)
             {
-                foreach (var p in series.Points)
-                {
-                    seriesByKey.TryAdd(p.Key, series.Label);
-                }
-                rows.AddRange(SweepAggregation.Aggregate(series.Points.Select(p => byKey[p.Key]), series.Label));
+                SweepPlots.Write(experiment.Folder, experiment.Experiment, experiment.Rows);
             }
-            ResultFiles.WriteRunsCsv(Path.Combine(folder, "results.csv"), ordered, seriesByKey);
-            ResultFiles.WriteRunsJsonl(Path.Combine(folder, "results.jsonl"), ordered);
-            ResultFiles.WriteSummaryCsv(Path.Combine(folder, "summary.csv"), rows);
-            AtomicFile.WriteAllText(Path.Combine(folder, "table.md"), ResultFiles.MarkdownTable(rows));
-            if (rows.Any(r => double.TryParse(r.Parameters.GetValueOrDefault(experiment.XOption), NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
-            {
-                SweepPlots.Write(folder, experiment, rows);
-            }
-            context.Out.WriteLine($"wrote {folder}: results.csv, results.jsonl, summary.csv, table.md and plots");
+            context.Out.WriteLine($"wrote {experiment.Folder}: results.csv, results.jsonl, summary.csv, table.md and plots");
         }
         return ExitCodes.Ok;
     }
@@ -234,7 +183,7 @@ public static class SweepCommand
         }
     }
 
-    /// <summary>One point's values parsed exactly as train parses them; a bad value is a usage error naming its option.</summary>
+    /// <summary>One point's values parsed exactly as train parses them; a bad value is a usage error naming its option (the library validates the options).</summary>
     private static (TrainerOptions Options, string? LossName) ParsePoint(Command pointCommand, TrainOptionSet training, SweepPoint point)
     {
         var args = point.Values.SelectMany(p => new[] { "--" + p.Key, p.Value }).ToArray();
@@ -243,12 +192,7 @@ public static class SweepCommand
         {
             throw ImplicitRegException.BadInput($"{parsed.Errors[0].Message.TrimEnd('.')} (sweep point {point.Key})");
         }
-        return ErrorHandling.About($"sweep point {point.Key}", () =>
-        {
-            var result = training.Parse(parsed);
-            result.Options.Validate();
-            return result;
-        });
+        return ErrorHandling.About($"sweep point {point.Key}", () => training.Parse(parsed));
     }
 
     private static SweepExperiment PlainExperiment(List<KeyValuePair<string, IReadOnlyList<string>>> given, string[] zip, string? plotX)
@@ -289,33 +233,5 @@ public static class SweepCommand
             throw ImplicitRegException.BadInput($"--experiments {only}: no experiment {string.Join(", ", unknown)}; use {string.Join(", ", all.Select(e => e.Name[..1]))}");
         }
         return [.. all.Where(e => wanted.Any(w => e.Name.StartsWith(w + "-", StringComparison.Ordinal) || e.Name == w))];
-    }
-
-    /// <summary>
-    /// Runs are keyed by their training options only; setup.json records the model and data they were
-    /// trained on, so that a rerun into the same folder with other data cannot mix results.
-    /// </summary>
-    private static void CheckSetup(string outFolder, Dictionary<string, string> setup)
-    {
-        var path = Path.Combine(outFolder, "setup.json");
-        if (File.Exists(path))
-        {
-            Dictionary<string, string>? stored;
-            try
-            {
-                stored = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path));
-            }
-            catch (JsonException e)
-            {
-                throw ImplicitRegException.BadInput($"{path}: not a sweep setup file ({e.Message}); use another --out-dir", e);
-            }
-            var differs = setup.Where(p => stored?.GetValueOrDefault(p.Key) != p.Value).Select(p => p.Key).ToList();
-            if (differs.Count > 0)
-            {
-                throw ImplicitRegException.BadInput($"{outFolder}: holds runs of another setup ({string.Join(", ", differs.Select(k => $"{k} was {stored?.GetValueOrDefault(k) ?? "unset"}, now {setup[k]}"))}); use another --out-dir");
-            }
-            return;
-        }
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(setup, Indented) + "\n");
     }
 }

@@ -4,7 +4,7 @@ using ImplicitRegOnnx.Runtime.Experiments;
 namespace ImplicitRegOnnx.Cli.Commands;
 
 /// <summary>What a preset fixes besides its experiments: model, data, subset sizes.</summary>
-public sealed record SweepSetup(string Model, string Data, string TestData, int TrainSize, int TestSize, string Normalize);
+internal sealed record SweepSetup(string Model, string Data, string TestData, int TrainSize, int TestSize, string Normalize);
 
 /// <summary>
 /// The experiments of docs/reproduction.md (Smith et al., ICLR 2021): (a) plain SGD learning-rate sweep,
@@ -14,7 +14,7 @@ public sealed record SweepSetup(string Model, string Data, string TestData, int 
 /// penalty, where present, is exact (double backward). λ is the toolkit's: c = λ/4 multiplies the mean
 /// over microbatches of ||∇C_j||², so λ = ε with microbatches of the SGD batch size is the paper's term.
 /// </summary>
-public static class SweepPresets
+internal static class SweepPresets
 {
     public const string FashionMnist = "/usr/share/datasets/fashion-mnist";
 

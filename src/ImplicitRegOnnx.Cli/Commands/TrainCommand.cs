@@ -17,7 +17,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// CPU. With no MODEL and no data it trains the embedded default: models/mlp_tanh.onnx on the sklearn
 /// digits shipped in models/data (80/20 split).
 /// </summary>
-public static class TrainCommand
+internal static class TrainCommand
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

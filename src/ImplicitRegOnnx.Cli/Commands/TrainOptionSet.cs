@@ -10,7 +10,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// penalty's scale and mode, optimizer, seed, step limit), shared by <c>train</c> and <c>sweep</c>:
 /// <c>sweep</c> parses each point of its grid through the same set, so a value means the same in both.
 /// </summary>
-public sealed class TrainOptionSet
+internal sealed class TrainOptionSet
 {
     private readonly Option<string?> _loss = new("--loss") { Description = $"{string.Join(", ", Losses.Names)} (default: cross-entropy for class labels, mse otherwise)." };
     private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 };

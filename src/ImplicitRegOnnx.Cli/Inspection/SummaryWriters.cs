@@ -1,100 +1,14 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using ImplicitRegOnnx.Onnx.Inspection;
 
 namespace ImplicitRegOnnx.Cli.Inspection;
 
-/// <summary>Writes a <see cref="ModelSummary"/> as JSON (the format of models/*.inspect.json) or as a text table.</summary>
-public static class SummaryWriters
+/// <summary>Writes a <see cref="ModelSummary"/> as a text table (its JSON is <see cref="ModelSummary.ToJson"/>), and the aligned tables of other commands.</summary>
+internal static class SummaryWriters
 {
-    private static readonly JsonWriterOptions JsonOptions = new()
-    {
-        Indented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     private static readonly string[] OpHeader = ["op", "count"];
     private static readonly string[] ValueHeader = ["name", "type", "shape"];
-
-    public static string ToJson(ModelSummary s)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, JsonOptions))
-        {
-            w.WriteStartObject();
-            w.WriteStartObject("producer");
-            w.WriteString("name", s.ProducerName);
-            w.WriteString("version", s.ProducerVersion);
-            w.WriteEndObject();
-            w.WriteNumber("ir_version", s.IrVersion);
-            w.WriteStartObject("opsets");
-            foreach (var (domain, version) in s.Opsets)
-            {
-                w.WriteNumber(domain, version);
-            }
-            w.WriteEndObject();
-            WriteValues(w, "inputs", s.Inputs);
-            WriteValues(w, "outputs", s.Outputs);
-            w.WriteStartObject("parameters");
-            w.WriteNumber("count", s.Parameters.Count);
-            w.WriteNumber("elements", s.Parameters.Elements);
-            w.WriteNumber("bytes", s.Parameters.Bytes);
-            w.WriteEndObject();
-            w.WriteStartObject("ops");
-            foreach (var (op, count) in s.Ops)
-            {
-                w.WriteNumber(op, count);
-            }
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
-
-    private static void WriteValues(Utf8JsonWriter w, string key, IReadOnlyList<ValueSummary> values)
-    {
-        w.WriteStartArray(key);
-        foreach (var v in values)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", v.Name);
-            if (v.Type is null)
-            {
-                w.WriteNull("type");
-            }
-            else
-            {
-                w.WriteString("type", v.Type);
-            }
-            if (v.Shape is null)
-            {
-                w.WriteNull("shape");
-            }
-            else
-            {
-                w.WriteStartArray("shape");
-                foreach (var d in v.Shape)
-                {
-                    switch (d)
-                    {
-                        case long n:
-                            w.WriteNumberValue(n);
-                            break;
-                        case string symbol:
-                            w.WriteStringValue(symbol);
-                            break;
-                        default:
-                            w.WriteNullValue();
-                            break;
-                    }
-                }
-                w.WriteEndArray();
-            }
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-    }
 
     public static string ToText(ModelSummary s, string path)
     {

@@ -13,13 +13,13 @@ namespace ImplicitRegOnnx.Cli.Plots;
 /// <param name="ZoomSpan">When set, the y axis shows only this span below the best mean (above the lowest, for
 /// losses), so that differences of a point or two stay visible next to collapsed runs, which fall off the scale.</param>
 /// <param name="HigherIsBetter">Whether the best mean is the highest (accuracies) or the lowest (losses).</param>
-public sealed record PlotMetric(string FileStem, string YLabel, Func<AggregateRow, Statistic> Select, double Scale = 1, double? ZoomSpan = null, bool HigherIsBetter = true);
+internal sealed record PlotMetric(string FileStem, string YLabel, Func<AggregateRow, Statistic> Select, double Scale = 1, double? ZoomSpan = null, bool HigherIsBetter = true);
 
 /// <summary>
 /// Plots of an experiment with ScottPlot: one line per series, mean over seeds with ± one standard
 /// deviation as error bars, against the experiment's x option; written as PNG and SVG.
 /// </summary>
-public static class SweepPlots
+internal static class SweepPlots
 {
     public const int Width = 760;
     public const int Height = 560;

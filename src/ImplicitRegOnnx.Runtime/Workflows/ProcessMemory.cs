@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace ImplicitRegOnnx.Cli.Commands;
+namespace ImplicitRegOnnx.Runtime.Workflows;
 
 /// <summary>
 /// Resident memory of this process from Linux's /proc/self/status (VmRSS now, VmHWM the peak).
 /// Writing 5 to /proc/self/clear_refs resets the peak to the current size (Linux 4.0+, proc(5)),
-/// which lets <c>bench</c> report the peak of the training steps apart from that of building the
+/// which lets <see cref="StepBenchmark"/> report the peak of the training steps apart from that of building the
 /// step model. Elsewhere only the process peak is known.
 /// </summary>
 internal static class ProcessMemory

@@ -1,0 +1,60 @@
+using ImplicitRegOnnx.Onnx;
+
+namespace ImplicitRegOnnx.Runtime.Workflows;
+
+/// <summary>Loading and saving the models a workflow is given (also the CLI's): one line naming the file for every failure, warnings collected for the caller.</summary>
+internal static class WorkflowFiles
+{
+    /// <summary>Loads a model; a newer IR version than the toolkit knows adds a warning (the model still loads).</summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: the path is empty, or the file is missing or not a valid model.</exception>
+    public static Model Load(string path, ICollection<string>? warnings)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw ImplicitRegException.BadInput("the model path is empty; give the path of an .onnx file");
+        }
+        var model = Model.Load(path);
+        if (model.IsNewerThanKnown)
+        {
+            warnings?.Add(NewerIrWarning(path, model));
+        }
+        return model;
+    }
+
+    /// <summary>The warning for a model whose IR version is newer than the toolkit knows.</summary>
+    public static string NewerIrWarning(string path, Model model) =>
+        $"{path}: IR version {model.IrVersion} is newer than this tool knows ({Model.MaxIrVersion}); fields it does not know are kept as they are";
+
+    /// <summary>Collapses a message to one line.</summary>
+    public static string OneLine(string message) =>
+        string.Join(' ', message.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>
+    /// Runs work about <paramref name="what"/> (a model file): the libraries see the loaded model, not
+    /// where it came from, so their errors get it in front (same kind and parameter).
+    /// </summary>
+    public static T About<T>(string what, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (ImplicitRegException e)
+        {
+            throw e.Within(what);
+        }
+    }
+
+    /// <summary>Saves a model (atomically, through <see cref="Model.Save(string, Onnx.Serialization.ModelSaveOptions?)"/>); a path that cannot be written is bad input naming it.</summary>
+    public static void Save(Model model, string output, string what = "the model")
+    {
+        try
+        {
+            model.Save(output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw ImplicitRegException.BadInput($"{output}: cannot write {what} ({OneLine(e.Message)}); choose a writable path", e);
+        }
+    }
+}
