@@ -1,4 +1,5 @@
 using ImplicitRegOnnx.Onnx;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ImplicitRegOnnx.Cli.Commands;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Cli.Tests;
 

@@ -9,7 +9,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 /// other ranks print only their errors. Any failure of a rank after the world is open is reported with its rank and
 /// aborts the whole job (<see cref="DistributedRun"/>), so no rank waits for one that failed.
 /// </summary>
-public static class DistributedCommand
+internal static class DistributedCommand
 {
     public static int Run(CommandContext context, Func<CommandContext, ICollectives, int> body)
     {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Experiments;
 

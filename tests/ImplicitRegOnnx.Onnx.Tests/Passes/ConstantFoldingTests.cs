@@ -1,5 +1,6 @@
 using ImplicitRegOnnx.Onnx.Passes;
 using ImplicitRegOnnx.Runtime;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Onnx.Tests.Passes;
 

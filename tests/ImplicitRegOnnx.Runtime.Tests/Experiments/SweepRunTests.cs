@@ -4,6 +4,7 @@ using ImplicitRegOnnx.Runtime.Data;
 using ImplicitRegOnnx.Runtime.Experiments;
 using ImplicitRegOnnx.TestSupport;
 using ImplicitRegOnnx.Training;
+using ImplicitRegOnnx.Runtime.Training;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Experiments;
 
