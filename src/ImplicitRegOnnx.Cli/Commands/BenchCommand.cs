@@ -93,12 +93,16 @@ public static class BenchCommand
             session.Step(feeds, 0.001f);
         }
         var times = new double[steps];
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         for (var i = 0; i < steps; i++)
         {
             var t = Stopwatch.GetTimestamp();
             session.Step(feeds, 0.001f);
             times[i] = Stopwatch.GetElapsedTime(t).TotalSeconds;
         }
+        // Processor time of the whole process per timed step: unlike the wall time it hardly grows when
+        // other processes compete for the cores (with --threads 1 the step runs on this thread).
+        var cpuPerStep = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / steps;
         Array.Sort(times);
         double Quantile(double q) => times[(int)Math.Round(q * (times.Length - 1))];
         var stepPeakMb = ProcessMemory.PeakMb();
@@ -113,6 +117,7 @@ public static class BenchCommand
             ["median_step_s"] = Quantile(0.5),
             ["p10_step_s"] = Quantile(0.1),
             ["p90_step_s"] = Quantile(0.9),
+            ["cpu_step_s"] = Math.Round(cpuPerStep, 4),
             ["build_s"] = Math.Round(buildSeconds, 4),
             ["forward_nodes"] = step.ForwardNodes,
             ["step_nodes"] = step.StepNodes,
