@@ -181,6 +181,11 @@ internal static class ResizeGradient
                 matrices[axis] = matrix;
             }
         }
+        if (BlockSumAdjoint(c, x, rank, matrices) is { } blockSum)
+        {
+            c.SetGrad(0, blockSum);
+            return;
+        }
         var gradient = c.Dy;
         if (matrices.Keys.All(a => a >= rank - 2))
         {
@@ -209,6 +214,45 @@ internal static class ResizeGradient
             gradient = c.B.Op("Einsum", operands, Attribute.String("equation", $"{string.Join(',', subscripts)}->{new string(result)}"));
         }
         c.SetGrad(0, gradient);
+    }
+
+    /// <summary>
+    /// The adjoint of a Resize that repeats each element over a block (every resized axis is spatial and its
+    /// matrix is M[o, i] = 1 exactly when i = floor(o / s) for an integer s, as nearest with asymmetric
+    /// coordinates and floor rounding gives): the sum over each block, AveragePool with kernel and strides
+    /// s times the block size. ONNX Runtime runs that pool far faster than the MatMuls with M, whose small
+    /// matrix broadcast over [N, C, ...] becomes one tiny GEMM per plane. AveragePool and Mul have rules.
+    /// Float only (ONNX Runtime's CPU AveragePool); null for any other Resize.
+    /// </summary>
+    private static Value? BlockSumAdjoint(GradientContext c, Value x, int rank, Dictionary<int, double[,]> matrices)
+    {
+        if (x.ElementType != ElementType.Float || rank < 3 || matrices.Count == 0 || matrices.Keys.Any(a => a < 2))
+        {
+            return null;
+        }
+        var kernel = Enumerable.Repeat(1L, rank - 2).ToArray();
+        foreach (var (axis, matrix) in matrices)
+        {
+            long outDim = matrix.GetLength(0), inDim = matrix.GetLength(1);
+            if (inDim == 0 || outDim % inDim != 0)
+            {
+                return null;
+            }
+            var block = outDim / inDim;
+            for (var o = 0; o < outDim; o++)
+            {
+                for (var i = 0; i < inDim; i++)
+                {
+                    if (matrix[o, i] != (o / block == i ? 1.0 : 0.0))
+                    {
+                        return null;
+                    }
+                }
+            }
+            kernel[axis - 2] = block;
+        }
+        var pooled = c.B.Op("AveragePool", [c.Dy], Attribute.Ints("kernel_shape", kernel), Attribute.Ints("strides", kernel));
+        return c.B.Mul(pooled, c.Scalar(kernel.Aggregate(1L, (a, b) => a * b), c.Dy));
     }
 
     /// <summary>

@@ -87,6 +87,7 @@ internal static class BenchCommand
             ["median_step_s"] = r.Quantile(0.5),
             ["p10_step_s"] = r.Quantile(0.1),
             ["p90_step_s"] = r.Quantile(0.9),
+            ["cpu_step_s"] = Math.Round(r.CpuStepSeconds, 4),
             ["build_s"] = Math.Round(r.BuildSeconds, 4),
             ["forward_nodes"] = r.ForwardNodes,
             ["step_nodes"] = r.StepNodes,

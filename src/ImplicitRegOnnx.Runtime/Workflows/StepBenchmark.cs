@@ -70,8 +70,11 @@ public sealed record BenchOptions
 /// <param name="StepPeakMemoryMb">Peak resident size while the session ran the steps, in MiB; null where the peak cannot be reset (off Linux).</param>
 /// <param name="StepAddedMemoryMb">What the session and the steps added to what the process held before, in MiB; null where unknown.</param>
 /// <param name="Warnings">Warnings about the model (e.g. an IR version newer than the toolkit knows).</param>
+/// <param name="CpuStepSeconds">Processor time of the whole process per timed step: unlike the wall time it hardly
+/// grows when other processes compete for the cores (with one thread the step runs on the calling thread).</param>
 public sealed record BenchResult(string Model, PenaltyMode Penalty, int Batch, int Threads, string Device, IReadOnlyList<double> StepSeconds, double BuildSeconds,
-    int ForwardNodes, int StepNodes, double PeakMemoryMb, double? StepPeakMemoryMb, double? StepAddedMemoryMb, IReadOnlyList<string> Warnings)
+    int ForwardNodes, int StepNodes, double PeakMemoryMb, double? StepPeakMemoryMb, double? StepAddedMemoryMb, IReadOnlyList<string> Warnings,
+    double CpuStepSeconds)
 {
     /// <summary>The <paramref name="q"/>-quantile of the step times (nearest rank), e.g. 0.5 for the median.</summary>
     public double Quantile(double q) => StepSeconds[(int)Math.Round(Math.Clamp(q, 0, 1) * (StepSeconds.Count - 1))];
@@ -111,18 +114,20 @@ public static class StepBenchmark
             session.Step(feeds, 0.001f);
         }
         var times = new double[options.Steps];
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         for (var i = 0; i < times.Length; i++)
         {
             var t = Stopwatch.GetTimestamp();
             session.Step(feeds, 0.001f);
             times[i] = Stopwatch.GetElapsedTime(t).TotalSeconds;
         }
+        var cpuPerStep = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / times.Length;
         Array.Sort(times);
         var stepPeakMb = ProcessMemory.PeakMb();
         var measuredSteps = peakReset && beforeSessionMb is not null;
         return new BenchResult(options.Model, options.Step.Gradient.Penalty.Mode, options.Batch, options.Threads, chosen, times, buildSeconds,
             step.ForwardNodes, step.StepNodes, peakReset ? Math.Max(buildPeakMb, stepPeakMb) : stepPeakMb,
-            measuredSteps ? stepPeakMb : null, measuredSteps ? stepPeakMb - beforeSessionMb : null, warnings);
+            measuredSteps ? stepPeakMb : null, measuredSteps ? stepPeakMb - beforeSessionMb : null, warnings, cpuPerStep);
     }
 
     private static StepSession OpenSession(StepModel step, BenchOptions options, out string chosen)
