@@ -176,11 +176,10 @@ public class GradientCheckTests
     }
 
     [Fact]
-    public void TheQuadratureBoundIsTheLargestOfItsThreeEstimates()
+    public void TheQuadratureBoundIsTheLargerOfItsTwoEstimates()
     {
-        Assert.Equal(0.3, GradientCheck.QuadratureBound(1.0, 1.3, 1.2, 0.1, 1.0), 12);    // |T_L − T_{L−1}|
-        Assert.Equal(0.5, GradientCheck.QuadratureBound(1.0, 1.0, 2.0, 0.1, 1.0), 12);    // |T_{L−1} − T_{L−2}| / 2
-        Assert.Equal(0.25, GradientCheck.QuadratureBound(1.0, 1.0, 1.0, 0.1, 5.0), 12);   // w·V/2
+        Assert.Equal(0.3, GradientCheck.QuadratureBound(1.0, 1.3, 1.2), 12);    // |T_L − T_{L−1}|
+        Assert.Equal(0.5, GradientCheck.QuadratureBound(1.0, 1.0, 2.0), 12);    // |T_{L−1} − T_{L−2}| / 2
         // A disagreement within the bound is no error; beyond it, only the excess counts.
         Assert.Equal(0, GradientCheck.RelativeError(1.0, 1.004, 1.0, 4, 1.0, 1e-2, 0.005));
         Assert.Equal(0.005 / 1.01, GradientCheck.RelativeError(1.0, 1.01, 1.0, 4, 1.0, 1e-2, 0.005), 12);
