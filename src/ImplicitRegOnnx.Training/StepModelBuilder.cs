@@ -17,6 +17,23 @@ public enum StepModelForm
     GradientsOut,
 }
 
+/// <summary>How a step model declares <see cref="StepModelBuilder.PenaltyCoefficient"/>, c of objective = C + c·R.</summary>
+public enum PenaltyCoefficientInput
+{
+    /// <summary>
+    /// A graph input with an initializer of the same name holding the coefficient the model was built
+    /// with (an overridable default, ONNX IR spec "Graphs"): a client that does not feed it gets that value.
+    /// </summary>
+    Overridable,
+
+    /// <summary>
+    /// A plain graph input without a default, which every run must feed. For clients that can feed only
+    /// required inputs: onnxruntime-node 1.30 passes on only the feeds named in a session's
+    /// <c>inputNames</c>, which leave out inputs with an initializer, and drops the others silently.
+    /// </summary>
+    Required,
+}
+
 /// <summary>How to build a training-step model.</summary>
 public sealed record StepModelOptions
 {
@@ -40,6 +57,13 @@ public sealed record StepModelOptions
     /// <summary>A fused step, or the gradients-out step with its apply-update model.</summary>
     public StepModelForm Form { get; init; } = StepModelForm.Fused;
 
+    /// <summary>
+    /// Whether <see cref="StepModelBuilder.PenaltyCoefficient"/> has the built-in coefficient as default
+    /// (<see cref="PenaltyCoefficientInput.Overridable"/>) or must be fed (<see cref="PenaltyCoefficientInput.Required"/>);
+    /// metadata <see cref="StepModelBuilder.PenaltyCoefficientInputKey"/> records which.
+    /// </summary>
+    public PenaltyCoefficientInput PenaltyCoefficientInput { get; init; } = PenaltyCoefficientInput.Overridable;
+
     /// <summary>Checks λ, the optimizer's and the gradient's options; <see cref="StepModelBuilder.Build"/> calls it first.</summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property.</exception>
     public void Validate()
@@ -47,6 +71,10 @@ public sealed record StepModelOptions
         if (Lambda is { } lambda && (!double.IsFinite(lambda) || lambda < 0))
         {
             throw ImplicitRegException.BadParameter("StepModelOptions.Lambda", FormattableString.Invariant($"must be a non-negative number, got {lambda}"));
+        }
+        if (!Enum.IsDefined(PenaltyCoefficientInput))
+        {
+            throw ImplicitRegException.BadParameter("StepModelOptions.PenaltyCoefficientInput", FormattableString.Invariant($"must be Overridable or Required, got {(int)PenaltyCoefficientInput}"));
         }
         Optimizer.Validate();
         Gradient.Validate();
@@ -85,6 +113,9 @@ public static class StepModelBuilder
     /// <summary>c of objective = C + c·R: an optional float scalar input whose default is the built-in coefficient.</summary>
     public const string PenaltyCoefficient = TrainingGraph.CoefficientInput;
 
+    /// <summary>Metadata key of how <see cref="PenaltyCoefficient"/> is declared: "overridable" (with a default) or "required".</summary>
+    public const string PenaltyCoefficientInputKey = "implicitreg.penalty_coefficient_input";
+
     /// <summary>Suffix of the gradient outputs of the gradients-out form and inputs of the apply-update model.</summary>
     public const string GradientSuffix = ".grad";
 
@@ -112,6 +143,13 @@ public static class StepModelBuilder
         var parameters = training.Parameters;
         var initial = InitialState(parameters, options.Optimizer);
         var fused = options.Form == StepModelForm.Fused;
+        if (options.PenaltyCoefficientInput == PenaltyCoefficientInput.Required)
+        {
+            // Without its initializer the input is a plain one that every run feeds; it stays where it was
+            // (the last input so far, after the model inputs and target).
+            graph.RemoveInitializer(training.Coefficient);
+            graph.AddInput(training.Coefficient);
+        }
 
         training.AddOutput(training.Loss, "loss");
         training.AddOutput(training.Penalty, "penalty");
@@ -264,6 +302,11 @@ public static class StepModelBuilder
             ("implicitreg.optimizer", OptimizerOptions.Names[(int)optimizer.Kind]),
             ("implicitreg.weight_decay", F(optimizer.WeightDecay)),
         };
+        if (form != ApplyUpdateForm)
+        {
+            // The apply-update model has no penalty_coefficient input.
+            entries.Add((PenaltyCoefficientInputKey, options.PenaltyCoefficientInput == PenaltyCoefficientInput.Required ? "required" : "overridable"));
+        }
         if (options.Lambda is { } lambda)
         {
             entries.Add(("implicitreg.lambda", F(lambda)));

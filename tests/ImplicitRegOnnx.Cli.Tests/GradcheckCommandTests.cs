@@ -24,7 +24,7 @@ public class GradcheckCommandTests
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         var result = JsonNode.Parse(run.Stdout)!;
         Assert.True((bool)result["passed"]!);
-        Assert.Equal(6, result["derivatives"]!.AsArray().Count);
+        Assert.Equal(9, result["derivatives"]!.AsArray().Count);   // 2 random directions and the gradient's
         Assert.Equal(["loss", "penalty", "objective"], result["derivatives"]!.AsArray().Take(3).Select(d => (string)d!["quantity"]!));
         Assert.True((double)result["max_error"]! <= (double)result["threshold"]!);
     }
@@ -37,6 +37,21 @@ public class GradcheckCommandTests
 
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Assert.Contains("143 parameter tensors", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AModelThatCannotRunAtTheDefaultSizesIsToldToSetDim()
+    {
+        var run = CliRunner.Run("gradcheck", TestPaths.Model("audio_conv512.onnx"), "--loss", "cross-entropy", "--penalty", "none");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("'audio' [2, 1, 2]", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("samples = 2", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--dim NAME=SIZE", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("GradientCheckOptions", run.Stderr, StringComparison.Ordinal);
+
+        var sized = CliRunner.Run("gradcheck", TestPaths.Model("audio_conv512.onnx"), "--loss", "cross-entropy", "--penalty", "none", "--dim", "samples=1024");
+        Assert.True(sized.ExitCode == 0, sized.Stdout + sized.Stderr);
     }
 
     [Fact]

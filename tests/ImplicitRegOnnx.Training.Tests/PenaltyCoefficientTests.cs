@@ -4,8 +4,9 @@ using ImplicitRegOnnx.Runtime;
 namespace ImplicitRegOnnx.Training.Tests;
 
 /// <summary>
-/// The step model's optional input "penalty_coefficient" (design.md §4): fed, it is c of objective = C + c·R
-/// and of the update; not fed, its initializer gives the coefficient the model was built with.
+/// The step model's input "penalty_coefficient" (design.md §4): fed, it is c of objective = C + c·R
+/// and of the update; not fed, its initializer gives the coefficient the model was built with (or, with
+/// <see cref="PenaltyCoefficientInput.Required"/>, there is no initializer and it must be fed).
 /// </summary>
 public class PenaltyCoefficientTests
 {
@@ -104,6 +105,78 @@ public class PenaltyCoefficientTests
         if (mode != PenaltyMode.None)
         {
             Assert.NotEqual(unfed["objective"].ToArray<float>()[0], builtInUnfed["objective"].ToArray<float>()[0]);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PenaltyCoefficientInput.Required"/>: the same step without the default, for clients that feed only
+    /// required inputs (onnxruntime-node). Fed 0 the objective is the loss; fed c it is loss + c·penalty; and the
+    /// outputs are bit-identical to those of the overridable model fed the same c, so nothing else changes.
+    /// </summary>
+    [Theory]
+    [InlineData(PenaltyMode.Exact, StepModelForm.Fused)]
+    [InlineData(PenaltyMode.FiniteDifference, StepModelForm.GradientsOut)]
+    [InlineData(PenaltyMode.None, StepModelForm.Fused)]
+    public void ARequiredCoefficientHasNoDefaultAndTheObjectiveFollowsTheFedValue(PenaltyMode mode, StepModelForm form)
+    {
+        var c = StepRuns.Case("logsoftmax_nll");
+        var options = new StepModelOptions
+        {
+            Gradient = StepRuns.GradientOptions(c, mode, 0.3),
+            Optimizer = StepRuns.Optimizer("momentum"),
+            Form = form,
+        };
+        var overridable = StepModelBuilder.Build(Model.Load(c.ModelPath), options);
+        var required = StepModelBuilder.Build(Model.Load(c.ModelPath), options with { PenaltyCoefficientInput = PenaltyCoefficientInput.Required });
+
+        var graph = Model.Load(required.Model.ToBytes()).Graph;   // as a client reads it
+        var input = graph.Inputs.Single(v => v.Name == StepModelBuilder.PenaltyCoefficient);
+        Assert.False(input.IsInitializer);
+        Assert.Contains(input, graph.RequiredInputs);
+        Assert.Equal(ElementType.Float, input.ElementType);
+        Assert.Equal(0, input.Shape!.Rank);
+        Assert.DoesNotContain(graph.Initializers, v => v.Name == StepModelBuilder.PenaltyCoefficient);
+        Assert.Equal(overridable.Model.Graph.Inputs.Select(v => v.Name), graph.Inputs.Select(v => v.Name));
+        Assert.Contains(required.Model.MetadataProps, m => m.Key == StepModelBuilder.PenaltyCoefficientInputKey && m.Value == "required");
+        Assert.Contains(overridable.Model.MetadataProps, m => m.Key == StepModelBuilder.PenaltyCoefficientInputKey && m.Value == "overridable");
+        Assert.Contains(required.Model.MetadataProps, m => m.Key == "implicitreg.coefficient" && m.Value == "0.3");
+
+        var state = StepRuns.RandomState(required, seed: 11);
+        var missing = Assert.ThrowsAny<Exception>(() => Run(required, c, state, null));
+        Assert.Contains(StepModelBuilder.PenaltyCoefficient, missing.Message, StringComparison.Ordinal);
+        foreach (var coefficient in new[] { 0f, 0.3f, 2.5f })
+        {
+            var outputs = Run(required, c, state, coefficient);
+            var loss = outputs["loss"].ToArray<float>()[0];
+            var penalty = outputs["penalty"].ToArray<float>()[0];
+            var objective = outputs["objective"].ToArray<float>()[0];
+            Assert.True(mode == PenaltyMode.None ? penalty == 0 : penalty > 0, $"penalty {penalty}");
+            if (coefficient == 0 || mode == PenaltyMode.None)
+            {
+                Assert.Equal(loss, objective);
+            }
+            else
+            {
+                // objective = C + c·R in float32: the product and the sum each rounded once (≤ 2⁻²⁴ relative).
+                var product = (double)coefficient * penalty;
+                var expected = loss + product;
+                Assert.True(Math.Abs(objective - expected) <= Math.Pow(2, -24) * (Math.Abs(product) + Math.Abs(expected)) * 1.01,
+                    $"c = {coefficient}: objective {objective}, loss + c·penalty {expected}");
+                Assert.NotEqual(loss, objective);
+            }
+            var same = Run(overridable, c, state, coefficient);
+            Assert.Equal(same.Keys.Order(), outputs.Keys.Order());
+            foreach (var name in same.Keys)
+            {
+                Assert.True(StepRuns.BitEqual(same[name], outputs[name]), $"{name}: required fed {coefficient} differs from overridable fed {coefficient}");
+            }
+        }
+
+        // Export drops the input as it drops the other training inputs.
+        if (form == StepModelForm.Fused)
+        {
+            var exported = ModelExport.FromStepModel(required.Model, required.InitialState, "step.onnx");
+            Assert.DoesNotContain(exported.Graph.Inputs, v => v.Name == StepModelBuilder.PenaltyCoefficient);
         }
     }
 

@@ -2,8 +2,12 @@
 # Second-client check (issue 4, "Done when"): every reference case is rewritten by `implicitreg rewrite`
 # (exact penalty, sgd) and ONE step is run by onnxruntime-node; (P − P.next)/0.1 must equal the
 # reference objective_grad/P, and loss/penalty/objective must match, within the case's tolerances.
-# Then (issue 12) the step runs again with `penalty_coefficient` fed at 0 and 1: the objective must be
-# loss + c·penalty in float32 (0: objective = loss); column "coef".
+# The step model is written with `--penalty-coefficient-input required` (issue 12): onnxruntime-node passes
+# on only the feeds named in a session's inputNames, which leave out inputs with a default, so the
+# overridable `penalty_coefficient` could not be fed from JavaScript. The main step feeds the case's
+# coefficient; then the step runs again with `penalty_coefficient` fed at 0, 0.5 and 2: loss and penalty
+# must not change and the objective must be loss + c·penalty within float32 rounding (0: objective = loss
+# exactly); column "coef".
 #
 #   tools/second-client/check.sh [CASE_DIR ...]
 #
@@ -59,14 +63,14 @@ for c in "${cases[@]}"; do
   tag="$(basename "$(dirname "$c")")_$(basename "$c")"
   loss="$(field "$c/case.json" loss)"; coef="$(field "$c/case.json" coefficient)"
   mb="$(field "$c/case.json" microbatches)"; out="$(field "$c/case.json" output)"
-  args=(rewrite "$c/model.onnx" -o "$work/$tag.onnx" --loss "$loss" --coefficient "${coef:-0}" --microbatches "${mb:-1}" --optimizer sgd)
+  args=(rewrite "$c/model.onnx" -o "$work/$tag.onnx" --loss "$loss" --coefficient "${coef:-0}" --microbatches "${mb:-1}" --optimizer sgd --penalty-coefficient-input required)
   [[ -n "$out" ]] && args+=(--output "$out")
   if ! dotnet "$dll" "${args[@]}" >"$work/$tag.rewrite.log" 2>&1; then
     printf '%-47s %-6s %s\n' "$name" FAIL "rewrite failed: $(grep -v '^\s*$' "$work/$tag.rewrite.log" | tail -1)"
     fails=$((fails + 1)); continue
   fi
   node "$here/run-step.mjs" "$work/$tag.onnx" "$work/$tag.init.onnx" "$c/data.npz" "$lr" \
-    --expected "$c/expected.npz" --tolerance-json "$c/case.json" --coefficients "${coef:-0},0,1" >"$work/$tag.step.log" 2>&1
+    --expected "$c/expected.npz" --tolerance-json "$c/case.json" --coefficients "${coef:-0},0,0.5,2" >"$work/$tag.step.log" 2>&1
   rc=$?
   coefres="$(awk '$1 == "RESULT-COEFFICIENT" {print $2}' "$work/$tag.step.log")"
   stepres="$(awk '$1 == "RESULT" {print $2}' "$work/$tag.step.log")"
@@ -80,7 +84,7 @@ for c in "${cases[@]}"; do
     printf '%-47s %-6s %12s %12s %12s %10s %-5s  %s\n' "$name" "${stepres:-FAIL}" "$(get loss)" "$(get penalty)" "$(get objective)" "$gradmax" "${coefres:--}" "rc=$rc $why (log: $work/$tag.step.log)"
   fi
 done
-printf '\n(columns: relative errors of loss/penalty/objective, largest per-tensor objective_grad error; tolerances in each case.json;\n coef: objective = loss + c·penalty with penalty_coefficient fed 0 and 1)\n'
+printf '\n(columns: relative errors of loss/penalty/objective, largest per-tensor objective_grad error; tolerances in each case.json;\n coef: objective = loss + c·penalty with penalty_coefficient fed 0, 0.5 and 2)\n'
 printf '%d of %d cases pass\n' "$(( ${#cases[@]} - fails ))" "${#cases[@]}"
 [[ "${KEEP_WORK:-0}" == 1 || $fails -gt 0 ]] || rm -rf "$work"
 [[ $fails -eq 0 ]]

@@ -27,6 +27,12 @@ internal static class RewriteCommand
         var evalOut = new Option<string?>("--eval-out") { Description = "Also write an evaluation model (inputs: model inputs, target, parameters; outputs: loss and the original outputs)." };
         var initOut = new Option<string?>("--init-out") { Description = "Where to write the initial-state model (default: TRAIN.init.onnx next to the step model)." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var coefficientInput = new Option<string>("--penalty-coefficient-input")
+        {
+            Description = "How the step model declares penalty_coefficient: 'overridable' (default: an input whose initializer holds the built-in coefficient) or 'required' (a plain input every run feeds, for clients such as onnxruntime-node that cannot feed inputs with a default).",
+            DefaultValueFactory = _ => "overridable",
+        };
+        coefficientInput.AcceptOnlyFromAmong("overridable", "required");
         var gradientsOut = new Option<bool>("--gradients-out") { Description = "Write the gradients-out form: the step model outputs P.grad (the objective gradient) per parameter instead of updating, and TRAIN.apply.onnx takes them and applies the optimizer." };
 
         var command = new Command("rewrite", "Rewrite an inference model into a training-step model with the minibatch-gradient penalty and an optimizer update.");
@@ -34,7 +40,7 @@ internal static class RewriteCommand
         command.Options.Add(output);
         gradientOptions.AddTo(command);
         stepOptions.AddTo(command);
-        foreach (var option in new Option[] { evalOut, initOut, gradientsOut, json })
+        foreach (var option in new Option[] { evalOut, initOut, gradientsOut, coefficientInput, json })
         {
             command.Options.Add(option);
         }
@@ -44,6 +50,7 @@ internal static class RewriteCommand
             var options = stepOptions.Parse(parsed, gradient, lambda) with
             {
                 Form = parsed.GetValue(gradientsOut) ? StepModelForm.GradientsOut : StepModelForm.Fused,
+                PenaltyCoefficientInput = parsed.GetValue(coefficientInput) == "required" ? PenaltyCoefficientInput.Required : PenaltyCoefficientInput.Overridable,
             };
             return Execute(context, parsed.GetRequiredValue(model), parsed.GetRequiredValue(output), parsed.GetValue(evalOut), parsed.GetValue(initOut), options, parsed.GetValue(json));
         }));

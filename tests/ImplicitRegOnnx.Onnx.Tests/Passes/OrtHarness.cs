@@ -6,6 +6,9 @@ namespace ImplicitRegOnnx.Onnx.Tests.Passes;
 /// <summary>Runs models in ONNX Runtime (CPU) on seeded random feeds and compares their outputs.</summary>
 internal static class OrtHarness
 {
+    /// <summary>Sizes of symbolic dims that the committed models need larger than the default 2.</summary>
+    private static readonly Dictionary<string, long> SymbolicSizes = new(StringComparer.Ordinal) { ["samples"] = 1024 };
+
     public static InferenceSession Open(string path) => new(path, Options());
 
     public static InferenceSession Open(byte[] model) => new(model, Options());
@@ -31,7 +34,10 @@ internal static class OrtHarness
             {
                 throw new NotSupportedException($"input '{name}' is not a tensor");
             }
-            var dims = meta.Dimensions.Select(d => d < 0 ? 2L : d).ToArray();
+            // Symbolic dims get 2, except those a committed model needs larger: models/audio_conv512.onnx's first
+            // Conv has a 512-sample kernel, so its `samples` must be at least 512.
+            var dims = meta.Dimensions.Select((d, i) => d >= 0 ? d
+                : SymbolicSizes.TryGetValue(meta.SymbolicDimensions[i] ?? "", out var size) ? size : 2L).ToArray();
             var count = (int)dims.Aggregate(1L, (a, b) => a * b);
             feeds[name] = meta.ElementDataType switch
             {
