@@ -31,10 +31,12 @@ public sealed class DataParallelTrainerTests : IDisposable
             Gradient = new GradientModelOptions
             {
                 Loss = LossKind.CrossEntropy,
-                Penalty = new PenaltyOptions { Coefficient = 0.05, Microbatches = microbatches },
+                Penalty = new PenaltyOptions { Microbatches = microbatches },
             },
             Optimizer = new OptimizerOptions { Kind = optimizer },
         },
+        // Fixed, so that the reference below can feed the same c at every step.
+        PenaltyCoefficient = 0.05,
         LearningRate = 0.05f,
         Epochs = 2,
         BatchSize = Batch,
@@ -87,7 +89,8 @@ public sealed class DataParallelTrainerTests : IDisposable
             for (var rank = 0; rank < workers; rank++)
             {
                 var (x, y) = Digits.Value.GatherBatch(indices.AsSpan(rank * Batch / workers, Batch / workers));
-                session.ComputeGradients(new Dictionary<string, Tensor> { [input] = x.WithName(input), [GradientModelBuilder.Target] = y.WithName(GradientModelBuilder.Target) });
+                session.ComputeGradients(new Dictionary<string, Tensor> { [input] = x.WithName(input), [GradientModelBuilder.Target] = y.WithName(GradientModelBuilder.Target) },
+                    (float)options.PenaltyCoefficient!.Value);
                 for (var i = 0; i < sum.Length; i++)
                 {
                     sum[i] = rank == 0 ? session.Buffer[i] : sum[i] + session.Buffer[i];
