@@ -13,7 +13,7 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 /// Value types that shape inference (at the old opset) fills in to guide the rules stay on an upgraded model.
 /// </summary>
 /// <param name="targetOpset">The ai.onnx version to reach, from <see cref="MinTarget"/> to <see cref="MaxTarget"/>.</param>
-public sealed class OpsetUpgrade(long targetOpset = 17) : IModelPass
+internal sealed class OpsetUpgrade(long targetOpset = 17) : IModelPass
 {
     /// <summary>The lowest supported target: from opset 13 axes of Squeeze, Unsqueeze, ReduceSum and Split are inputs.</summary>
     public const long MinTarget = 13;

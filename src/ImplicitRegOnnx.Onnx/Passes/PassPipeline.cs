@@ -4,7 +4,7 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 public sealed record PassResult(string Pass, int Changes);
 
 /// <summary>Runs passes in order, repeating the list until nothing changes (or a round limit).</summary>
-public sealed class PassPipeline(params IModelPass[] passes)
+internal sealed class PassPipeline(params IModelPass[] passes)
 {
     private readonly IModelPass[] _passes = passes;
 
