@@ -156,19 +156,19 @@ internal sealed class OpsetUpgrade(long targetOpset = 17) : IModelPass
 }
 
 /// <summary>What an upgrade did: the versions and how many nodes were rewritten, per operator (old op type).</summary>
-public sealed record OpsetUpgradeReport(long FromOpset, long ToOpset, int RewrittenNodes, IReadOnlyDictionary<string, int> RewrittenByOp)
+internal sealed record OpsetUpgradeReport(long FromOpset, long ToOpset, int RewrittenNodes, IReadOnlyDictionary<string, int> RewrittenByOp)
 {
     public bool Changed => FromOpset < ToOpset;
 }
 
 /// <summary>A node the upgrade cannot convert, and why.</summary>
-public sealed record OpsetUpgradeRefusal(string OpType, string NodeName, string Reason);
+internal sealed record OpsetUpgradeRefusal(string OpType, string NodeName, string Reason);
 
 /// <summary>
 /// Some nodes of a model cannot be converted to the target opset (kind <see cref="ErrorKind.Unsupported"/>);
 /// the message names all of them and <see cref="Refusals"/> lists them.
 /// </summary>
-public sealed class OpsetUpgradeException : ImplicitRegException
+internal sealed class OpsetUpgradeException : ImplicitRegException
 {
     /// <summary>The refusals of an upgrade from <paramref name="fromOpset"/> to <paramref name="toOpset"/>.</summary>
     /// <param name="fromOpset">The model's ai.onnx opset.</param>
