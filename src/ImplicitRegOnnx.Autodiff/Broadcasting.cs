@@ -9,7 +9,7 @@ namespace ImplicitRegOnnx.Autodiff;
 /// and reshaped to the input's shape. Static shapes give a plain ReduceSum over known axes; otherwise
 /// the axes are computed at run time from both shapes with standard ops.
 /// </summary>
-public static class Broadcasting
+internal static class Broadcasting
 {
     public static Value SumToShapeOf(GraphBuilder b, Value gradient, Value target)
     {

@@ -6,17 +6,25 @@ namespace ImplicitRegOnnx.Autodiff;
 /// <summary>
 /// Reverse-mode differentiation of an IR graph: appends to the graph the nodes that compute the
 /// vector-Jacobian product of <c>outputs</c> (weighted by <c>seeds</c>) with respect to <c>wrt</c>.
-/// The walk is pruned to nodes that both depend on <c>wrt</c> and lead to <c>outputs</c> (the
-/// <see cref="ReversePlan"/>); gradients of values with several consumers are summed; zero gradients
+/// The walk is pruned to nodes that both depend on <c>wrt</c> and lead to <c>outputs</c> (the same
+/// plan that the unsupported-operator report walks); gradients of values with several consumers are summed; zero gradients
 /// stay symbolic (null) and emit nothing.
 /// Because every rule emits only ops that have rules, the result can be differentiated again.
 /// </summary>
 public static class ReverseMode
 {
     /// <summary>
-    /// Gradients of Σ_i ⟨seeds[i], outputs[i]⟩ with respect to each of <paramref name="wrt"/>; null where
-    /// the gradient is zero (the value does not influence the outputs). A null seed means ones.
+    /// Appends to <paramref name="builder"/>'s graph the nodes that compute the gradients of Σ_i ⟨seeds[i], outputs[i]⟩
+    /// with respect to each of <paramref name="wrt"/> (a vector-Jacobian product), and returns them.
     /// </summary>
+    /// <param name="builder">Appends the backward nodes; its graph must hold the forward nodes between <paramref name="wrt"/> and <paramref name="outputs"/>.</param>
+    /// <param name="outputs">The values to differentiate.</param>
+    /// <param name="seeds">One weight per output, of that output's shape; null for ones (then a scalar output gives its plain gradient).</param>
+    /// <param name="wrt">The values to differentiate with respect to: graph inputs, initializers or intermediate values.</param>
+    /// <returns>One gradient per entry of <paramref name="wrt"/>, of its shape and element type; null where the gradient is zero (the value does not influence the outputs).</returns>
+    /// <exception cref="ArgumentException"><paramref name="seeds"/> and <paramref name="outputs"/> differ in length.</exception>
+    /// <exception cref="MissingGradientRuleException">Operators on the path from <paramref name="wrt"/> to <paramref name="outputs"/> have no gradient rule (kind <see cref="ErrorKind.Unsupported"/>); all of them are named.</exception>
+    /// <exception cref="ImplicitRegException">A rule cannot differentiate its node as the model stands, e.g. a rank or size it needs is unknown (kind <see cref="ErrorKind.Unsupported"/>), or an attribute is malformed (<see cref="ErrorKind.BadInput"/>).</exception>
     public static IReadOnlyList<Value?> Vjp(GraphBuilder builder, IReadOnlyList<Value> outputs, IReadOnlyList<Value?> seeds, IReadOnlyList<Value> wrt)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -98,9 +106,13 @@ public static class ReverseMode
     }
 }
 
-/// <summary>An operator on the path from parameters to the loss that has no gradient rule.</summary>
+/// <summary>An operator on the path from the differentiated values to the outputs that has no gradient rule.</summary>
+/// <param name="Domain">The operator's domain; "" for ai.onnx.</param>
+/// <param name="OpType">The operator.</param>
+/// <param name="NodeName">The node's name; "" when it has none.</param>
 public sealed record MissingRule(string Domain, string OpType, string NodeName)
 {
+    /// <summary>The operator and node as messages name them, e.g. <c>com.example.Foo (node 'foo1')</c>.</summary>
     public override string ToString() =>
         $"{(Domain.Length > 0 ? Domain + "." : "")}{OpType}{(NodeName.Length > 0 ? $" (node '{NodeName}')" : "")}";
 }

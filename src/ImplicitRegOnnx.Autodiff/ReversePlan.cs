@@ -4,7 +4,7 @@ using ImplicitRegOnnx.Onnx.Passes;
 namespace ImplicitRegOnnx.Autodiff;
 
 /// <summary>What a <see cref="ReversePlan"/> walk counts, beyond the values it starts from.</summary>
-public sealed record ReversePlanOptions
+internal sealed record ReversePlanOptions
 {
     /// <summary>
     /// Nodes whose outputs depend on parameters even when no input does: operators that keep parameters
@@ -31,7 +31,7 @@ public sealed record ReversePlanOptions
 /// its node's inputs. A node is on the path when it has an active input and one of its outputs leads,
 /// through followed inputs, to the outputs being differentiated.
 /// </remarks>
-public sealed class ReversePlan
+internal sealed class ReversePlan
 {
     private readonly HashSet<Value> _active;
 

@@ -5,7 +5,7 @@ namespace ImplicitRegOnnx.Training;
 /// "target", with the declared element types and shapes (symbolic dims consistent across arrays),
 /// and a batch size divisible by the number of microbatches.
 /// </summary>
-public static class BatchCheck
+internal static class BatchCheck
 {
     public static void Validate(Model gradientModel, IReadOnlyDictionary<string, Tensor> batch, int microbatches, string source)
     {

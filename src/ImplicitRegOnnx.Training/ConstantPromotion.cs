@@ -14,7 +14,7 @@ namespace ImplicitRegOnnx.Training;
 /// anyone means to train. Integer and bool constants (shapes, axes, indices) always stay as they are.
 /// Constants inside If/Loop bodies stay too: the gradient does not go through control flow.
 /// </remarks>
-public static class ConstantPromotion
+internal static class ConstantPromotion
 {
     /// <summary>The smallest element count of a promoted constant.</summary>
     public const long MinimumElements = 2;

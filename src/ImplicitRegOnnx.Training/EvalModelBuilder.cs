@@ -6,7 +6,7 @@ namespace ImplicitRegOnnx.Training;
 /// The evaluation model that goes with a step model: inputs are the model inputs, "target" and the
 /// trainable parameters (as inputs, named as the parameters); outputs are "loss" and the original outputs.
 /// </summary>
-public static class EvalModelBuilder
+internal static class EvalModelBuilder
 {
     /// <summary>Builds the evaluation model of <paramref name="inference"/>.</summary>
     /// <param name="inference">The inference model (not changed).</param>

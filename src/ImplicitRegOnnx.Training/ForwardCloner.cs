@@ -7,7 +7,7 @@ namespace ImplicitRegOnnx.Training;
 /// (model inputs by microbatch slices, parameters by perturbed parameters). Nodes are copied with
 /// fresh output names; values not substituted (initializers, constants) are shared.
 /// </summary>
-public static class ForwardCloner
+internal static class ForwardCloner
 {
     /// <summary>Copies the nodes of <paramref name="source"/> needed for <paramref name="outputs"/>; returns the copies of the outputs.</summary>
     public static IReadOnlyList<Value> Clone(Graph source, GraphBuilder b, IReadOnlyDictionary<Value, Value> substitutions, IReadOnlyList<Value> outputs)
@@ -73,7 +73,7 @@ public static class ForwardCloner
 /// so that the gradients use the closed-form BatchNormalization rule (a few full-size ops) rather
 /// than the derivatives of each lowered op.
 /// </summary>
-public static class BatchNormTraining
+internal static class BatchNormTraining
 {
     /// <summary>Replaces every training-mode BatchNormalization of the graph; returns how many.</summary>
     public static int LowerInPlace(GraphBuilder b)

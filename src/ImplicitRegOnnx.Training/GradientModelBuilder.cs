@@ -41,7 +41,7 @@ public static class GradientModelBuilder
     public const string Target = "target";
 
     /// <summary>The ai.onnx opset training graphs use at least; older models are upgraded to it first.</summary>
-    public const long MinimumOpset = 17;
+    internal const long MinimumOpset = 17;
 
     public static GradientModel Build(Model inference, GradientModelOptions options)
     {

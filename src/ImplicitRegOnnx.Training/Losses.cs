@@ -22,7 +22,7 @@ public enum LossKind
 }
 
 /// <summary>Builds loss subgraphs from standard ops that have gradient rules (so the penalty can differentiate them twice).</summary>
-public static class Losses
+internal static class Losses
 {
     public static readonly IReadOnlyList<string> Names = ["cross-entropy", "mse", "bce-with-logits", "l1", "nll"];
 

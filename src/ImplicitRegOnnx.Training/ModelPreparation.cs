@@ -6,7 +6,7 @@ namespace ImplicitRegOnnx.Training;
 /// The copy of an inference model that training graphs start from: initializers of IR 3 models
 /// leave the input list, and models older than opset 17 are upgraded to it.
 /// </summary>
-public static class ModelPreparation
+internal static class ModelPreparation
 {
     public static Model Prepare(Model inference)
     {

@@ -31,9 +31,9 @@ public sealed record OptimizerOptions
 
     public double Epsilon { get; init; } = 1e-8;
 
-    public static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "adam"];
+    internal static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "adam"];
 
-    public static bool TryParse(string name, out OptimizerKind kind)
+    internal static bool TryParse(string name, out OptimizerKind kind)
     {
         (var ok, kind) = name switch
         {
@@ -46,7 +46,7 @@ public sealed record OptimizerOptions
     }
 
     /// <summary>Names of the per-parameter state tensors: inputs <c>P.state</c>, outputs <c>P.state.next</c>.</summary>
-    public IReadOnlyList<string> StateNames => Kind switch
+    internal IReadOnlyList<string> StateNames => Kind switch
     {
         OptimizerKind.Momentum => ["momentum"],
         OptimizerKind.Adam => ["exp_avg", "exp_avg_sq"],
@@ -54,7 +54,7 @@ public sealed record OptimizerOptions
     };
 
     /// <summary>Adam counts steps in an int64 input "step" (steps taken so far) with output "step.next".</summary>
-    public bool CountsSteps => Kind == OptimizerKind.Adam;
+    internal bool CountsSteps => Kind == OptimizerKind.Adam;
 
     /// <summary>Checks every hyper-parameter; step-model builders call it before building.</summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property (<c>OptimizerOptions.Momentum</c>).</exception>
@@ -79,7 +79,7 @@ public sealed record OptimizerOptions
     /// The update of one parameter, in graph ops. <paramref name="states"/> holds the state inputs by
     /// name; the result holds the next parameter and the next states by name.
     /// </summary>
-    public (Value Next, Dictionary<string, Value> States) Update(GraphBuilder b, Value parameter, Value gradient,
+    internal (Value Next, Dictionary<string, Value> States) Update(GraphBuilder b, Value parameter, Value gradient,
         Value learningRate, IReadOnlyDictionary<string, Value> states, Value? stepNumber)
     {
         Value Scalar(double v) => b.ScalarLike(v, parameter);

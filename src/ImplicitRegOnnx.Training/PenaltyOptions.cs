@@ -14,7 +14,7 @@ public enum PenaltyMode
 }
 
 /// <summary>Names of penalty modes as the command line and metadata write them.</summary>
-public static class PenaltyModes
+internal static class PenaltyModes
 {
     public static string Name(this PenaltyMode mode) => mode switch
     {

@@ -131,7 +131,7 @@ public static class StepModelBuilder
     public const string ApplyUpdateForm = "apply-update";
 
     /// <summary>The toolkit version recorded in metadata.</summary>
-    public static string ToolkitVersion =>
+    internal static string ToolkitVersion =>
         typeof(StepModelBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     public static StepModel Build(Model inference, StepModelOptions options)

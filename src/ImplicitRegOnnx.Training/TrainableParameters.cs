@@ -8,7 +8,7 @@ namespace ImplicitRegOnnx.Training;
 /// statistics of BatchNormalization (inputs 3 and 4: mean and variance are updated, not trained).
 /// <see cref="GradientModelOptions.Trainable"/> globs restrict the set; <see cref="GradientModelOptions.Freeze"/> globs remove from it.
 /// </summary>
-public static class TrainableParameters
+internal static class TrainableParameters
 {
     /// <summary>Op inputs that never carry a gradient to parameters (indices, shapes, running statistics).</summary>
     internal static bool IsDifferentiableInput(Node node, int index) => (node.OpType, index) switch
@@ -87,7 +87,7 @@ public static class TrainableParameters
 }
 
 /// <summary>Shell-style globs over parameter names: * (any run), ? (one character), [abc] classes.</summary>
-public static class Glob
+internal static class Glob
 {
     public static bool Matches(string pattern, string name) =>
         Regex.IsMatch(name, "^" + Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal).Replace(@"\[", "[", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));

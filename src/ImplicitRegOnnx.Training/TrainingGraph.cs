@@ -16,7 +16,7 @@ namespace ImplicitRegOnnx.Training;
 /// that value, a trainer may feed c(t) each step. It is an overridable default (ONNX IR spec, "Graphs":
 /// an initializer that is also a graph input), so neither our passes nor ONNX Runtime fold it.
 /// </summary>
-public sealed class TrainingGraph
+internal sealed class TrainingGraph
 {
     private TrainingGraph(Model model, GraphBuilder builder)
     {

@@ -17,7 +17,7 @@ namespace ImplicitRegOnnx.Training;
 /// reaches it. So do control-flow nodes (If, Loop, Scan) whose bodies hold weights; outer values a body
 /// reads count as the node's inputs.
 /// </remarks>
-public static class UnsupportedOperators
+internal static class UnsupportedOperators
 {
     /// <summary>
     /// The op types without a gradient rule on the path from parameters to <paramref name="outputs"/>,

@@ -5,7 +5,7 @@ namespace ImplicitRegOnnx;
 /// opened is bad input, reported at the place it is opened as one line that names the file, not as
 /// the <see cref="IOException"/> of the file system.
 /// </summary>
-public static class UserFiles
+internal static class UserFiles
 {
     /// <summary>Opens <paramref name="path"/> for reading.</summary>
     /// <param name="path">The file the caller named.</param>

@@ -5,7 +5,7 @@ namespace ImplicitRegOnnx.Onnx.Inference;
 /// small tensor that only rearranges constants (Identity, Unsqueeze, Squeeze, Reshape, Flatten, Concat,
 /// Cast to int64), as exporters write for axes and shapes.
 /// </summary>
-public static class ConstantValue
+internal static class ConstantValue
 {
     /// <summary>Constants larger than this are not folded through operators.</summary>
     private const long MaxFoldedElements = 1024;

@@ -7,20 +7,25 @@ internal delegate void ShapeRule(InferenceContext context);
 /// Type and shape inference for ai.onnx nodes, with symbolic dimensions. Walks nodes in order and sets
 /// the types of their outputs where they can be inferred. Unknown stays unknown, never wrong: a rule
 /// that cannot decide leaves an output (or a dimension) unknown, unknown operators are left alone, and
-/// declared types are only ever refined (see <see cref="Merge"/>).
+/// declared types are only ever refined (a declared size is never replaced, a symbol only by a size).
 /// </summary>
 public static class ShapeInference
 {
     private static readonly Dictionary<string, ShapeRule> Rules = BuildRules();
 
-    /// <summary>Infers types in the main graph and its subgraphs using the model's ai.onnx opset. Returns how many values changed.</summary>
+    /// <summary>Infers types in the main graph and its subgraphs using the model's ai.onnx opset; nothing when the model imports none.</summary>
+    /// <param name="model">The model; value types are changed in place.</param>
+    /// <returns>How many values got a new or more precise type.</returns>
     public static int InferModel(Model model)
     {
         ArgumentNullException.ThrowIfNull(model);
         return model.OpsetVersion("") is { } opset ? InferGraph(model.Graph, opset) : 0;
     }
 
-    /// <summary>Infers types in a graph (and its subgraphs, each before the node that holds it). Returns how many values changed.</summary>
+    /// <summary>Infers types in a graph, node by node in list order (each subgraph before the node that holds it).</summary>
+    /// <param name="graph">The graph; value types are changed in place.</param>
+    /// <param name="opset">The ai.onnx opset version the nodes follow.</param>
+    /// <returns>How many values got a new or more precise type.</returns>
     public static int InferGraph(Graph graph, long opset)
     {
         ArgumentNullException.ThrowIfNull(graph);
@@ -36,7 +41,10 @@ public static class ShapeInference
         return changed;
     }
 
-    /// <summary>Infers the output types of one node from its inputs. Returns how many outputs changed type.</summary>
+    /// <summary>Infers the output types of one standard node from the types of its inputs (and constant inputs); other domains, operators without a rule and malformed nodes are left alone.</summary>
+    /// <param name="node">The node; its output types are changed in place.</param>
+    /// <param name="opset">The ai.onnx opset version the node follows.</param>
+    /// <returns>How many outputs got a new or more precise type.</returns>
     public static int InferNode(Node node, long opset)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -70,7 +78,8 @@ public static class ShapeInference
         return changed;
     }
 
-    /// <summary>Whether an ai.onnx operator has a shape rule.</summary>
+    /// <summary>Whether the toolkit has a shape rule for the ai.onnx operator <paramref name="opType"/>.</summary>
+    /// <param name="opType">The operator, e.g. "Conv".</param>
     public static bool HasRule(string opType) => Rules.ContainsKey(opType);
 
     /// <summary>
@@ -78,7 +87,7 @@ public static class ShapeInference
     /// or contradicting existing type is kept; known sizes are kept; an inferred size or symbol fills a
     /// dimension the existing type left unknown or symbolic (a size replaces a symbol).
     /// </summary>
-    public static OnnxType Merge(OnnxType? existing, TensorType inferred)
+    internal static OnnxType Merge(OnnxType? existing, TensorType inferred)
     {
         ArgumentNullException.ThrowIfNull(inferred);
         if (existing is null || existing is UnspecifiedType)

@@ -11,41 +11,50 @@ public sealed class Graph
     private readonly List<Value> _inputs = [];
     private readonly List<Value> _initializers = [];
 
+    /// <summary>An empty graph.</summary>
+    /// <param name="name">The graph's name; "" for none.</param>
     public Graph(string name = "")
     {
         Name = name;
     }
 
+    /// <summary>The graph's name; "" when it has none.</summary>
     public string Name { get; set; }
 
+    /// <summary>The graph's doc_string; null when the file has none.</summary>
     public string? DocString { get; set; }
 
-    /// <summary>The node whose attribute holds this graph, for subgraphs.</summary>
+    /// <summary>For a subgraph, the node whose attribute holds it; null for a main graph (or a graph not attached yet).</summary>
     public Node? ParentNode { get; internal set; }
 
-    /// <summary>The enclosing graph, for subgraphs.</summary>
+    /// <summary>For a subgraph, the graph of <see cref="ParentNode"/>; null for a main graph.</summary>
     public Graph? Parent => ParentNode?.Graph;
 
-    /// <summary>Graph inputs in declaration order. Older models also list initializers here.</summary>
+    /// <summary>The graph inputs in declaration order. Models of IR version 3 and older also list initializers here; <see cref="RequiredInputs"/> leaves them out.</summary>
     public IReadOnlyList<Value> Inputs => _inputs;
 
-    /// <summary>Dense and sparse initializers in declaration order.</summary>
+    /// <summary>The dense and sparse initializers (named constants) in declaration order; each has <see cref="Value.Initializer"/> or <see cref="Value.SparseInitializer"/> set.</summary>
     public IReadOnlyList<Value> Initializers => _initializers;
 
-    /// <summary>Graph outputs; entries may be replaced in place.</summary>
+    /// <summary>The graph outputs in order; entries may be replaced in place (a value can be an input, an initializer or a node output).</summary>
     public List<Value> Outputs { get; } = [];
 
-    /// <summary>Values with an explicit value_info entry (types of intermediates), in file order.</summary>
+    /// <summary>Values with a value_info entry (declared types of intermediate values), in file order; written back on save.</summary>
     public List<Value> ValueInfos { get; } = [];
 
+    /// <summary>The nodes in list order, which is the file's order and, in a valid model, topological (each node after the producers of its inputs).</summary>
     public IReadOnlyList<Node> Nodes => _nodes;
 
     /// <summary>GraphProto fields the IR does not model (quantization annotations, metadata, unknown fields).</summary>
     internal byte[]? PreservedFields { get; set; }
 
-    /// <summary>Inputs that are not also initializers: what a caller must feed.</summary>
+    /// <summary>The inputs that are not also initializers: what a caller must feed to run the graph.</summary>
     public IEnumerable<Value> RequiredInputs => _inputs.Where(v => !v.IsInitializer);
 
+    /// <summary>Adds a new value as the last graph input.</summary>
+    /// <param name="name">The input's name, unique in the model.</param>
+    /// <param name="type">Its type; null when unknown.</param>
+    /// <returns>The new value.</returns>
     public Value AddInput(string name, OnnxType? type)
     {
         var value = new Value(name, type);
@@ -53,16 +62,22 @@ public sealed class Graph
         return value;
     }
 
-    /// <summary>Adds an existing value (e.g. an initializer, as IR version 3 models do) as a graph input.</summary>
+    /// <summary>Adds an existing value as the last graph input, e.g. an initializer that a caller may override (as models of IR version 3 do).</summary>
+    /// <param name="value">The value; it must not be the output of a node.</param>
     public void AddInput(Value value)
     {
         value.SetDeclaringGraph(this);
         _inputs.Add(value);
     }
 
+    /// <summary>Removes a graph input; an initializer of the same value stays one. Nodes that read it keep their references.</summary>
+    /// <param name="value">The input.</param>
+    /// <returns>Whether it was an input.</returns>
     public bool RemoveInput(Value value) => _inputs.Remove(value);
 
-    /// <summary>Adds a constant; its value takes the tensor's name and type.</summary>
+    /// <summary>Adds a constant: a new value named after the tensor, of its element type and static shape, with the tensor as <see cref="Value.Initializer"/>.</summary>
+    /// <param name="tensor">The constant; its name must be unique in the model (<see cref="Building.GraphBuilder.Initializer"/> makes one so).</param>
+    /// <returns>The new value.</returns>
     public Value AddInitializer(Tensor tensor)
     {
         var value = new Value(tensor.Name, new TensorType(tensor.ElementType, new Shape(tensor.Dims)));
@@ -70,7 +85,9 @@ public sealed class Graph
         return value;
     }
 
-    /// <summary>Makes an existing value (e.g. a graph input of the same name) an initializer.</summary>
+    /// <summary>Makes <paramref name="value"/> an initializer holding <paramref name="tensor"/> (e.g. a graph input of the same name, or to replace an initializer's payload); the value keeps its name and type.</summary>
+    /// <param name="value">The value; a graph input or a value not in any graph, not the output of a node.</param>
+    /// <param name="tensor">The payload.</param>
     public void AttachInitializer(Value value, Tensor tensor)
     {
         value.Initializer = tensor;
@@ -81,6 +98,9 @@ public sealed class Graph
         }
     }
 
+    /// <summary>Makes <paramref name="value"/> a sparse initializer holding <paramref name="tensor"/> (as <see cref="AttachInitializer"/>).</summary>
+    /// <param name="value">The value; a graph input or a value not in any graph, not the output of a node.</param>
+    /// <param name="tensor">The payload.</param>
     public void AttachSparseInitializer(Value value, SparseTensor tensor)
     {
         value.SparseInitializer = tensor;
@@ -91,7 +111,8 @@ public sealed class Graph
         }
     }
 
-    /// <summary>Removes an initializer (and the graph input of the same value, if any).</summary>
+    /// <summary>Removes an initializer, and the graph input of the same value if there is one; the value then holds no payload. Nodes that read it keep their references, so replace or remove them too.</summary>
+    /// <param name="value">The initializer.</param>
     public void RemoveInitializer(Value value)
     {
         _initializers.Remove(value);
@@ -100,7 +121,10 @@ public sealed class Graph
         value.SparseInitializer = null;
     }
 
-    /// <summary>Appends a node at the end of the list.</summary>
+    /// <summary>Adds a node at the end of the node list.</summary>
+    /// <param name="node">A node that belongs to no graph.</param>
+    /// <returns><paramref name="node"/>.</returns>
+    /// <exception cref="InvalidOperationException">The node already belongs to a graph.</exception>
     public Node Append(Node node)
     {
         Adopt(node);
@@ -108,7 +132,12 @@ public sealed class Graph
         return node;
     }
 
-    /// <summary>Inserts a node at a position of the list.</summary>
+    /// <summary>Adds a node at a position of the node list.</summary>
+    /// <param name="index">From 0 to <c>Nodes.Count</c>.</param>
+    /// <param name="node">A node that belongs to no graph.</param>
+    /// <returns><paramref name="node"/>.</returns>
+    /// <exception cref="InvalidOperationException">The node already belongs to a graph.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside the list.</exception>
     public Node Insert(int index, Node node)
     {
         Adopt(node);
@@ -116,7 +145,10 @@ public sealed class Graph
         return node;
     }
 
-    /// <summary>Removes a node. Its outputs must be unused unless <paramref name="force"/>.</summary>
+    /// <summary>Removes a node from the graph and its uses of its inputs; a node not in the graph is ignored. Its output values stay as they are.</summary>
+    /// <param name="node">The node.</param>
+    /// <param name="force">Remove even when an output is still read or is a graph output (the caller rewires those).</param>
+    /// <exception cref="InvalidOperationException">Without <paramref name="force"/>: an output of the node is still read by a node or is a graph output.</exception>
     public void Remove(Node node, bool force = false)
     {
         if (!force)
@@ -136,7 +168,9 @@ public sealed class Graph
         }
     }
 
-    /// <summary>Replaces the node order (same set of nodes), e.g. after a topological sort.</summary>
+    /// <summary>Replaces the node order with <paramref name="order"/>, the same nodes in a new order (e.g. after a topological sort).</summary>
+    /// <param name="order">Every node of the graph once.</param>
+    /// <exception cref="ArgumentException"><paramref name="order"/> does not list exactly the graph's nodes.</exception>
     public void Reorder(IReadOnlyList<Node> order)
     {
         if (order.Count != _nodes.Count || order.Any(n => !ReferenceEquals(n.Graph, this)))
@@ -156,7 +190,7 @@ public sealed class Graph
         node.Graph = this;
     }
 
-    /// <summary>This graph and all graphs nested in its nodes' attributes, outermost first.</summary>
+    /// <summary>This graph and all graphs nested in its nodes' attributes at any depth, outermost first.</summary>
     public IEnumerable<Graph> SelfAndSubgraphs()
     {
         yield return this;
@@ -172,7 +206,7 @@ public sealed class Graph
         }
     }
 
-    /// <summary>Values declared outside this graph (and its nested graphs) that its nodes read.</summary>
+    /// <summary>Values declared outside this graph and its nested graphs that their nodes read (for a subgraph: the enclosing scopes' values it uses). Each value once.</summary>
     public IEnumerable<Value> OuterScopeReferences()
     {
         var inner = SelfAndSubgraphs().ToHashSet();
@@ -192,7 +226,8 @@ public sealed class Graph
         }
     }
 
-    /// <summary>Finds a value declared in this graph by name (inputs, initializers, node outputs).</summary>
+    /// <summary>A value declared in this graph (not its subgraphs) by name: an input, an initializer or a node output; null when there is none.</summary>
+    /// <param name="name">The value's name.</param>
     public Value? FindValue(string name)
     {
         foreach (var v in _inputs)
@@ -222,7 +257,7 @@ public sealed class Graph
         return null;
     }
 
-    /// <summary>All names used by values in this graph and its subgraphs.</summary>
+    /// <summary>The names of all values of this graph and its subgraphs (inputs, initializers, node outputs), a new set; node names are not included.</summary>
     public HashSet<string> CollectNames()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -250,5 +285,6 @@ public sealed class Graph
         return names;
     }
 
+    /// <summary>A one-line summary for messages, e.g. <c>graph 'main' (1 inputs, 4 initializers, 7 nodes, 1 outputs)</c>.</summary>
     public override string ToString() => $"graph '{Name}' ({_inputs.Count} inputs, {_initializers.Count} initializers, {_nodes.Count} nodes, {Outputs.Count} outputs)";
 }

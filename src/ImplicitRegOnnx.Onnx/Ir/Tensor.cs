@@ -29,7 +29,13 @@ public sealed class Tensor
     private readonly byte[] _bytes;
     private readonly byte[][]? _strings;
 
-    /// <summary>Creates a numeric tensor from little-endian bytes (raw_data layout).</summary>
+    /// <summary>A numeric tensor over little-endian bytes in row-major order (the raw_data layout; sub-byte types packed). The arrays are kept, not copied.</summary>
+    /// <param name="elementType">Any element type but <see cref="ElementType.String"/>.</param>
+    /// <param name="dims">The shape; each size at least 0.</param>
+    /// <param name="rawBytes">Exactly <c>elementType.ByteCount(product of dims)</c> bytes.</param>
+    /// <param name="name">The tensor's name; "" for none.</param>
+    /// <exception cref="ArgumentException"><paramref name="elementType"/> is <see cref="ElementType.String"/> (use <see cref="FromStrings"/>).</exception>
+    /// <exception cref="ImplicitRegException"><see cref="ErrorKind.BadInput"/>: a size is negative, the element count overflows, or the byte count does not fit the shape.</exception>
     public Tensor(ElementType elementType, long[] dims, byte[] rawBytes, string name = "")
     {
         if (elementType == ElementType.String)
@@ -62,10 +68,20 @@ public sealed class Tensor
         }
     }
 
-    /// <summary>Creates a string tensor; each element is a byte string (UTF-8 by convention).</summary>
+    /// <summary>A string tensor; each element is a byte string (UTF-8 by convention). The arrays are kept, not copied.</summary>
+    /// <param name="dims">The shape.</param>
+    /// <param name="strings">The elements in row-major order, as many as the shape holds.</param>
+    /// <param name="name">The tensor's name; "" for none.</param>
+    /// <exception cref="ImplicitRegException"><see cref="ErrorKind.BadInput"/>: the number of strings does not fit the shape, or a size is negative.</exception>
     public static Tensor FromStrings(long[] dims, byte[][] strings, string name = "") => new(dims, strings, name);
 
-    /// <summary>Creates a tensor from a typed array of a matching element type.</summary>
+    /// <summary>A tensor holding a copy of <paramref name="data"/>, of the element type of <typeparamref name="T"/> (<see cref="ElementTypeOf{T}"/>).</summary>
+    /// <typeparam name="T">float, double, <see cref="Half"/>, an 8- to 64-bit integer type or bool.</typeparam>
+    /// <param name="data">The elements in row-major order.</param>
+    /// <param name="dims">The shape; its element count must be <c>data.Length</c>.</param>
+    /// <param name="name">The tensor's name; "" for none.</param>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> has no ONNX element type.</exception>
+    /// <exception cref="ImplicitRegException"><see cref="ErrorKind.BadInput"/>: the shape does not hold <c>data.Length</c> elements.</exception>
     public static Tensor FromArray<T>(T[] data, long[] dims, string name = "")
         where T : unmanaged
     {
@@ -78,7 +94,11 @@ public sealed class Tensor
         return new Tensor(type, dims, bytes, name);
     }
 
-    /// <summary>A scalar (rank 0) tensor.</summary>
+    /// <summary>A rank-0 tensor holding <paramref name="value"/>, of the element type of <typeparamref name="T"/> (as <see cref="FromArray{T}"/>).</summary>
+    /// <typeparam name="T">float, double, <see cref="Half"/>, an 8- to 64-bit integer type or bool.</typeparam>
+    /// <param name="value">The element.</param>
+    /// <param name="name">The tensor's name; "" for none.</param>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> has no ONNX element type.</exception>
     public static Tensor Scalar<T>(T value, string name = "")
         where T : unmanaged => FromArray([value], [], name);
 
@@ -114,41 +134,55 @@ public sealed class Tensor
         return new Tensor(type, dims, bytes, name);
     }
 
-    /// <summary>A scalar of <paramref name="type"/> (see <see cref="FromDoubles"/> for the conversion).</summary>
+    /// <summary>A rank-0 tensor of <paramref name="type"/> holding <paramref name="value"/> (converted as <see cref="FromDoubles"/> does).</summary>
+    /// <param name="type">An element type that holds numbers (<see cref="ElementTypes.HoldsNumbers"/>).</param>
+    /// <param name="value">The value.</param>
+    /// <param name="name">The tensor's name; "" for none.</param>
+    /// <exception cref="NotSupportedException">The type cannot be made from numbers.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not one the integer or bool type holds.</exception>
     public static Tensor Scalar(ElementType type, double value, string name = "") => FromDoubles(type, [value], [], name);
 
+    /// <summary>The tensor's name; for an initializer, the name of its value. "" for an unnamed tensor (e.g. a Constant's attribute).</summary>
     public string Name { get; set; }
 
+    /// <summary>The element type.</summary>
     public ElementType ElementType { get; }
 
+    /// <summary>The shape, outermost first; empty for a scalar. The array is shared: do not change it.</summary>
     public long[] Dims { get; }
 
+    /// <summary>The tensor's doc_string; null when none.</summary>
     public string? DocString { get; set; }
 
-    /// <summary>How the payload is written on save.</summary>
+    /// <summary>Which TensorProto fields the payload is written to on save: <see cref="TensorStorage.Raw"/> for tensors made in code, what the file used for loaded ones.</summary>
     public TensorStorage Storage { get; set; } = TensorStorage.Raw;
 
-    /// <summary>Set when the payload came from (and by default goes back to) a side file.</summary>
+    /// <summary>Where the payload was read from when it came from a side file (and, under <see cref="Serialization.ExternalDataPolicy.Preserve"/>, where it is written back); null for an inline payload. The payload itself is always in memory.</summary>
     public ExternalDataInfo? External { get; set; }
 
     /// <summary>Fields of TensorProto the IR does not model (segment, metadata, unknown fields), kept for the round trip.</summary>
     internal byte[]? PreservedFields { get; set; }
 
+    /// <summary>The number of elements: the product of <see cref="Dims"/> (1 for a scalar).</summary>
     public long ElementCount => ElementCountOf(Dims);
 
-    /// <summary>Size of the payload in bytes (strings: total bytes of all strings).</summary>
+    /// <summary>The size of the payload in bytes; for a string tensor the total length of its strings.</summary>
     public long ByteSize => _strings is null ? _bytes.LongLength : _strings.Sum(s => (long)s.Length);
 
-    /// <summary>The raw little-endian payload of a numeric tensor.</summary>
+    /// <summary>The payload of a numeric tensor as little-endian bytes in row-major order (sub-byte types packed); empty for a string tensor.</summary>
     public ReadOnlySpan<byte> RawBytes => _bytes;
 
     /// <summary>The payload as memory over the tensor's own bytes (no copy), e.g. for views that outlive a span.</summary>
     public ReadOnlyMemory<byte> RawMemory => _bytes;
 
-    /// <summary>The elements of a string tensor.</summary>
+    /// <summary>The elements of a string tensor in row-major order.</summary>
+    /// <exception cref="InvalidOperationException">The tensor is not a string tensor.</exception>
     public IReadOnlyList<byte[]> Strings => _strings ?? throw new InvalidOperationException($"Tensor '{Name}' is {ElementType.Name()}, not string.");
 
-    /// <summary>A copy of the payload as an array of T, which must match the element type.</summary>
+    /// <summary>A copy of the payload as an array of <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The CLR type of the element type (<see cref="ElementTypeOf{T}"/>), e.g. float for <see cref="ElementType.Float"/>.</typeparam>
+    /// <exception cref="InvalidOperationException"><typeparamref name="T"/> does not match <see cref="ElementType"/>.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> has no ONNX element type.</exception>
     public T[] ToArray<T>()
         where T : unmanaged
     {
@@ -159,7 +193,8 @@ public sealed class Tensor
         return MemoryMarshal.Cast<byte, T>(_bytes).ToArray();
     }
 
-    /// <summary>The elements converted to double (real numeric and bool types).</summary>
+    /// <summary>The elements converted to double (exact for every type but int64 and uint64 beyond 2^53), for the types that <see cref="ElementTypes.HoldsNumbers"/>.</summary>
+    /// <exception cref="NotSupportedException">The element type is not one of those (string, complex, float8, sub-byte types).</exception>
     public double[] ToDoubles()
     {
         var n = checked((int)ElementCount);
@@ -187,7 +222,9 @@ public sealed class Tensor
         return result;
     }
 
-    /// <summary>The elements as int64 (integer and bool types), e.g. for shape and axes inputs.</summary>
+    /// <summary>The elements as int64, e.g. of a shape or axes tensor; uint64 values above <see cref="long.MaxValue"/> do not survive.</summary>
+    /// <exception cref="InvalidOperationException">The element type is not an integer type or bool.</exception>
+    /// <exception cref="NotSupportedException">The element type is a 2- or 4-bit integer type.</exception>
     public long[] ToInt64s()
     {
         if (!ElementType.IsInteger() && ElementType != ElementType.Bool)
@@ -201,7 +238,8 @@ public sealed class Tensor
         return Array.ConvertAll(ToDoubles(), d => (long)d);
     }
 
-    /// <summary>A tensor with the same payload under another name.</summary>
+    /// <summary>A tensor sharing this one's payload (not copied), with another name and the same doc string, storage and external-data record.</summary>
+    /// <param name="name">The new name.</param>
     public Tensor WithName(string name)
     {
         var copy = _strings is null ? new Tensor(ElementType, Dims, _bytes, name) : new Tensor(Dims, _strings, name);
@@ -212,7 +250,8 @@ public sealed class Tensor
         return copy;
     }
 
-    /// <summary>Same type, dims and payload (names and storage ignored).</summary>
+    /// <summary>Whether <paramref name="other"/> has the same element type, dims and payload bytes (names, doc strings and storage ignored; float NaNs compare by bits).</summary>
+    /// <param name="other">The other tensor.</param>
     public bool ContentEquals(Tensor other)
     {
         if (ElementType != other.ElementType || !Dims.AsSpan().SequenceEqual(other.Dims))
@@ -227,7 +266,7 @@ public sealed class Tensor
             && _strings.Zip(other._strings).All(p => p.First.AsSpan().SequenceEqual(p.Second));
     }
 
-    /// <summary>A hash of type, dims and payload, consistent with <see cref="ContentEquals"/>.</summary>
+    /// <summary>A hash of element type, dims and payload, consistent with <see cref="ContentEquals"/> (equal content gives equal hashes).</summary>
     public int ContentHash()
     {
         var hash = new HashCode();
@@ -271,7 +310,9 @@ public sealed class Tensor
         return count;
     }
 
-    /// <summary>The element type that stores values of the CLR type T.</summary>
+    /// <summary>The element type that stores values of the CLR type <typeparamref name="T"/>: float, double, <see cref="Half"/> (float16), sbyte, byte, short, ushort, int, uint, long, ulong or bool.</summary>
+    /// <typeparam name="T">The CLR type.</typeparam>
+    /// <exception cref="NotSupportedException">Any other type.</exception>
     public static ElementType ElementTypeOf<T>()
         where T : unmanaged => typeof(T) switch
         {
@@ -290,20 +331,29 @@ public sealed class Tensor
             _ => throw new NotSupportedException($"No ONNX element type for {typeof(T).Name}."),
         };
 
+    /// <summary>The name, element type and dims, e.g. <c>w: float[10,784]</c>.</summary>
     public override string ToString() => $"{Name}: {ElementType.Name()}[{string.Join(",", Dims)}]";
 }
 
-/// <summary>A sparse tensor in coordinate form (SparseTensorProto): values, their indices and the dense shape.</summary>
+/// <summary>A sparse tensor in coordinate form (SparseTensorProto): the non-zero values, their indices and the dense shape.</summary>
+/// <param name="values">The non-zero values, a 1-D tensor of NNZ elements; its name is the sparse tensor's.</param>
+/// <param name="indices">int64 indices: [NNZ, rank] coordinates, or [NNZ] linearized (row-major) positions.</param>
+/// <param name="dims">The dense shape.</param>
 public sealed class SparseTensor(Tensor values, Tensor indices, long[] dims)
 {
+    /// <summary>The non-zero values (1-D, NNZ elements).</summary>
     public Tensor Values { get; } = values;
 
+    /// <summary>Their positions: an int64 tensor of shape [NNZ, rank] (coordinates) or [NNZ] (row-major linear indices).</summary>
     public Tensor Indices { get; } = indices;
 
+    /// <summary>The dense shape.</summary>
     public long[] Dims { get; } = dims;
 
     /// <summary>The name of the value this sparse tensor defines (its values tensor's name).</summary>
     public string Name => Values.Name;
 
+    /// <summary>The number of elements of the dense tensor (product of <see cref="Dims"/>), not the number of non-zeros.</summary>
+    /// <exception cref="ImplicitRegException"><see cref="ErrorKind.BadInput"/>: a size is negative or the count overflows.</exception>
     public long ElementCount => Tensor.ElementCountOf(Dims);
 }

@@ -11,7 +11,7 @@ namespace ImplicitRegOnnx.Onnx.Numpy;
 /// a Python dict literal with 'descr', 'fortran_order' and 'shape', then the raw array data.
 /// Arrays become <see cref="Tensor"/>s: little-endian, C (row-major) order, whatever the file used.
 /// </summary>
-public static class NpyFormat
+internal static class NpyFormat
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 

@@ -8,7 +8,7 @@ namespace ImplicitRegOnnx.Onnx.Numpy;
 /// NAME.npy entry per array. Names may contain '/', e.g. "grad/fc.weight" is the entry
 /// "grad/fc.weight.npy". Entries may be stored or deflated.
 /// </summary>
-public static class NpzArchive
+internal static class NpzArchive
 {
     private const string NpyExtension = ".npy";
 

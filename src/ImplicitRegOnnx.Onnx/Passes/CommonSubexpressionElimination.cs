@@ -13,7 +13,7 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 /// Graph outputs keep their names: when the merged-away value is a graph output, the surviving value
 /// takes its name and declared type, and the merge is skipped when both are outputs.
 /// </summary>
-public sealed class CommonSubexpressionElimination : IModelPass
+internal sealed class CommonSubexpressionElimination : IModelPass
 {
     public string Name => "cse";
 

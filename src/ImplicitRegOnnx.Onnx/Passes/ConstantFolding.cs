@@ -23,7 +23,7 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 /// Models of IR version 3 are left alone. When the evaluator fails on a node (unsupported type or operator), that node stays as it is.
 /// </summary>
 /// <param name="evaluator">Computes constant subgraphs; null folds only what needs no evaluation.</param>
-public sealed class ConstantFolding(IConstantEvaluator? evaluator) : IModelPass
+internal sealed class ConstantFolding(IConstantEvaluator? evaluator) : IModelPass
 {
     /// <summary>How many more elements than its inputs a folded result may have.</summary>
     public const long MaxGrowthElements = 1_000_000;

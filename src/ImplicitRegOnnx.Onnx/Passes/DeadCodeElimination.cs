@@ -10,7 +10,7 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 /// Works on the main graph, every subgraph and every model-local function body; in a function body
 /// the roots are the function's outputs.
 /// </summary>
-public sealed class DeadCodeElimination : IModelPass
+internal sealed class DeadCodeElimination : IModelPass
 {
     public string Name => "dead-code";
 

@@ -1,7 +1,7 @@
 namespace ImplicitRegOnnx.Onnx.Passes;
 
 /// <summary>A rewrite of a model in place. Passes are small, one per file, and run in a <see cref="PassPipeline"/>.</summary>
-public interface IModelPass
+internal interface IModelPass
 {
     /// <summary>A short name for reports, e.g. "dead-code".</summary>
     string Name { get; }

@@ -13,7 +13,7 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 /// Value types that shape inference (at the old opset) fills in to guide the rules stay on an upgraded model.
 /// </summary>
 /// <param name="targetOpset">The ai.onnx version to reach, from <see cref="MinTarget"/> to <see cref="MaxTarget"/>.</param>
-public sealed class OpsetUpgrade(long targetOpset = 17) : IModelPass
+internal sealed class OpsetUpgrade(long targetOpset = 17) : IModelPass
 {
     /// <summary>The lowest supported target: from opset 13 axes of Squeeze, Unsqueeze, ReduceSum and Split are inputs.</summary>
     public const long MinTarget = 13;
@@ -156,19 +156,19 @@ public sealed class OpsetUpgrade(long targetOpset = 17) : IModelPass
 }
 
 /// <summary>What an upgrade did: the versions and how many nodes were rewritten, per operator (old op type).</summary>
-public sealed record OpsetUpgradeReport(long FromOpset, long ToOpset, int RewrittenNodes, IReadOnlyDictionary<string, int> RewrittenByOp)
+internal sealed record OpsetUpgradeReport(long FromOpset, long ToOpset, int RewrittenNodes, IReadOnlyDictionary<string, int> RewrittenByOp)
 {
     public bool Changed => FromOpset < ToOpset;
 }
 
 /// <summary>A node the upgrade cannot convert, and why.</summary>
-public sealed record OpsetUpgradeRefusal(string OpType, string NodeName, string Reason);
+internal sealed record OpsetUpgradeRefusal(string OpType, string NodeName, string Reason);
 
 /// <summary>
 /// Some nodes of a model cannot be converted to the target opset (kind <see cref="ErrorKind.Unsupported"/>);
 /// the message names all of them and <see cref="Refusals"/> lists them.
 /// </summary>
-public sealed class OpsetUpgradeException : ImplicitRegException
+internal sealed class OpsetUpgradeException : ImplicitRegException
 {
     /// <summary>The refusals of an upgrade from <paramref name="fromOpset"/> to <paramref name="toOpset"/>.</summary>
     /// <param name="fromOpset">The model's ai.onnx opset.</param>

@@ -1,10 +1,12 @@
 namespace ImplicitRegOnnx.Onnx.Passes;
 
-/// <summary>What one pass did in a pipeline run.</summary>
+/// <summary>What one pass did in one round of <see cref="ModelOptimizer.Optimize"/>.</summary>
+/// <param name="Pass">The pass's name: "topological-sort", "constant-folding", "cse" or "dead-code".</param>
+/// <param name="Changes">How many changes it made (nodes removed, folded or merged; the unit is the pass's own).</param>
 public sealed record PassResult(string Pass, int Changes);
 
 /// <summary>Runs passes in order, repeating the list until nothing changes (or a round limit).</summary>
-public sealed class PassPipeline(params IModelPass[] passes)
+internal sealed class PassPipeline(params IModelPass[] passes)
 {
     private readonly IModelPass[] _passes = passes;
 

@@ -5,7 +5,7 @@ namespace ImplicitRegOnnx.Onnx.Passes;
 /// topologically sorted). Stable: nodes already in order keep their relative order. Subgraph
 /// reads of outer values count as inputs of the node that holds the subgraph.
 /// </summary>
-public sealed class TopologicalSort : IModelPass
+internal sealed class TopologicalSort : IModelPass
 {
     public string Name => "topological-sort";
 

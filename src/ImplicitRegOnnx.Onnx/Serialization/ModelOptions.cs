@@ -1,11 +1,11 @@
 namespace ImplicitRegOnnx.Onnx.Serialization;
 
-/// <summary>Options for reading a model.</summary>
+/// <summary>Options for reading a model (<see cref="Model.Load(string, ModelLoadOptions?)"/>).</summary>
 public sealed class ModelLoadOptions
 {
     /// <summary>
-    /// Folder that external-data locations are relative to. Defaults to the model file's folder when
-    /// loading from a path; must be given to load a model with external data from a stream.
+    /// The folder that external-data locations are relative to and must stay inside. Null: the model file's folder when
+    /// loading from a path; when loading from a stream or bytes, a model with external data then fails to load.
     /// </summary>
     public string? BaseDirectory { get; init; }
 }
@@ -23,14 +23,15 @@ public enum ExternalDataPolicy
     AllExternal,
 }
 
-/// <summary>Options for writing a model to a path.</summary>
+/// <summary>Options for writing a model to a path (<see cref="Model.Save(string, ModelSaveOptions?)"/>).</summary>
 public sealed class ModelSaveOptions
 {
+    /// <summary>Where tensor payloads go; <see cref="ExternalDataPolicy.Preserve"/> by default.</summary>
     public ExternalDataPolicy ExternalData { get; init; } = ExternalDataPolicy.Preserve;
 
-    /// <summary>Side file name for <see cref="ExternalDataPolicy.AllExternal"/>; defaults to "MODEL.onnx.data".</summary>
+    /// <summary>The side file for <see cref="ExternalDataPolicy.AllExternal"/>, a name relative to the model's folder that must stay inside it; null for the model's file name plus ".data" (e.g. "model.onnx.data").</summary>
     public string? ExternalFileName { get; init; }
 
-    /// <summary>Smallest payload moved to the side file under <see cref="ExternalDataPolicy.AllExternal"/>.</summary>
+    /// <summary>Under <see cref="ExternalDataPolicy.AllExternal"/>, payloads of at least this many bytes go to the side file and smaller ones stay inline; 1024 by default.</summary>
     public long ExternalThresholdBytes { get; init; } = 1024;
 }

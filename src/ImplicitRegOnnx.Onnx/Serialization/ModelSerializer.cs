@@ -8,7 +8,7 @@ namespace ImplicitRegOnnx.Onnx.Serialization;
 /// Reads and writes ONNX model files. Every failure to read becomes an <see cref="ImplicitRegException"/>
 /// of kind <see cref="ErrorKind.BadInput"/> with a one-line message that names the file and what to do; writes go to a temporary file that is renamed into place only when complete.
 /// </summary>
-public static class ModelSerializer
+internal static class ModelSerializer
 {
     /// <summary>Nesting depth allowed for subgraphs inside subgraphs.</summary>
     private const int RecursionLimit = 200;

@@ -7,7 +7,7 @@ namespace ImplicitRegOnnx.Onnx.Serialization;
 /// Reads a file holding one serialized TensorProto, the format of the inputs and expected outputs of
 /// ONNX's backend tests (test_data_set_N/input_K.pb, output_K.pb).
 /// </summary>
-public static class TensorFile
+internal static class TensorFile
 {
     /// <summary>The tensor in the file, named as its TensorProto. Payloads must be inline (no external data).</summary>
     public static Tensor Load(string path)

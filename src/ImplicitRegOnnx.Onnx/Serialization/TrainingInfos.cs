@@ -14,7 +14,7 @@ namespace ImplicitRegOnnx.Onnx.Serialization;
 /// <param name="UpdateBinding">(initializer, output) pairs: the mutable variables and their next values.</param>
 /// <param name="InitializationBinding">(initializer, output of the initialization graph) pairs.</param>
 /// <param name="HasInitialization">The TrainingInfoProto holds an initialization graph with nodes.</param>
-public sealed record TrainingAlgorithm(
+internal sealed record TrainingAlgorithm(
     Model Model,
     IReadOnlyList<KeyValuePair<string, string>> UpdateBinding,
     IReadOnlyList<KeyValuePair<string, string>> InitializationBinding,
@@ -24,7 +24,7 @@ public sealed record TrainingAlgorithm(
 /// Access to ModelProto.training_info, which the IR keeps as preserved bytes (it does not model it):
 /// how many there are, each algorithm joined to the main graph, and removing them.
 /// </summary>
-public static class TrainingInfos
+internal static class TrainingInfos
 {
     /// <summary>How many TrainingInfoProtos the model carries.</summary>
     public static int Count(Model model)

@@ -8,7 +8,7 @@ namespace ImplicitRegOnnx.Training.Lowering;
 /// <param name="UpdateBinding">(variable, output) pairs: after a step, feed each output back as its variable.</param>
 /// <param name="Lowering">What the lowering of its training ops did.</param>
 /// <param name="InitializationIgnored">The TrainingInfoProto has an initialization graph, which the step model does not apply (the variables start from their initializers).</param>
-public sealed record TrainingStep(Model Model, IReadOnlyList<KeyValuePair<string, string>> UpdateBinding, LoweringReport Lowering, bool InitializationIgnored);
+internal sealed record TrainingStep(Model Model, IReadOnlyList<KeyValuePair<string, string>> UpdateBinding, LoweringReport Lowering, bool InitializationIgnored);
 
 /// <summary>
 /// Turns training_info[i] of a model into one ordinary model: the main graph and the algorithm graph
@@ -18,7 +18,7 @@ public sealed record TrainingStep(Model Model, IReadOnlyList<KeyValuePair<string
 /// model, then feeds each bound output back as its variable in the next run; the binding is also in the
 /// metadata under <see cref="UpdateBindingKey"/> (a JSON object, variable → output).
 /// </summary>
-public static class TrainingStepModel
+internal static class TrainingStepModel
 {
     /// <summary>metadata_props key of the update binding.</summary>
     public const string UpdateBindingKey = "implicitreg.update_binding";

@@ -1,0 +1,40 @@
+namespace ImplicitRegOnnx.Onnx.Tests.Ir;
+
+public class AttributeTests
+{
+    [Fact]
+    public void TypedAccessorsReturnWhatTheFactoriesStored()
+    {
+        var node = new Node("", "Transpose", [], ["y"], [
+            Attribute.Ints("perm", [0, 2, 1]),
+            Attribute.Float("alpha", 0.25f),
+            Attribute.String("mode", "nearest"),
+        ]);
+        Assert.Equal([0L, 2, 1], node.GetInts("perm"));
+        Assert.Equal(0.25f, node.GetFloat("alpha", 1));
+        Assert.Equal("nearest", node.GetString("mode", "linear"));
+        Assert.Equal(7, node.GetInt("axis", 7));
+        Assert.Null(node.GetInts("axes"));
+    }
+
+    [Fact]
+    public void AnAttributeOfTheWrongKindIsBadInputNamingIt()
+    {
+        // A model whose Softmax has a FLOAT "axis" is malformed input, not a bug of the caller.
+        var node = new Node("", "Softmax", [], ["y"], [Attribute.Float("axis", 1)]);
+        var error = Assert.Throws<ImplicitRegException>(() => node.GetInt("axis", -1));
+        Assert.Equal(ErrorKind.BadInput, error.Kind);
+        Assert.Contains("'axis' is Float, not Int", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void AReferenceHasNoValueOfItsOwn()
+    {
+        var reference = Attribute.Reference("alpha", AttributeKind.Float, "scale");
+        Assert.Null(reference.Payload);
+        var error = Assert.Throws<ImplicitRegException>(() => reference.AsFloat());
+        Assert.Equal(ErrorKind.BadInput, error.Kind);
+        Assert.Contains("'scale'", error.Message, StringComparison.Ordinal);
+    }
+}
