@@ -57,6 +57,29 @@ public sealed class BertLikeCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_converted_step_model_trains_to_the_pytorch_accuracy_as_it_is()
+    {
+        // convert writes the step, initial-state and evaluation models; train opens them without rebuilding.
+        var outDir = _temp.File("converted");
+        var convert = CliRunner.Run("convert", ModelPath, "--out-dir", outDir, "--loss", "cross-entropy", "--penalty", "none", "--optimizer", "momentum");
+        Assert.True(convert.ExitCode == 0, convert.Stdout + convert.Stderr);
+        var stepPath = Path.Combine(outDir, "bert_like.train.onnx");
+        var summaryPath = _temp.File("step-summary.json");
+        var exported = _temp.File("step-trained.onnx");
+        var run = CliRunner.Run("train", stepPath, "--data", TestPaths.BertLike("train.npz"), "--test-data", TestPaths.BertLike("test.npz"),
+            "--lr", Setting("learning_rate"), "--batch-size", Setting("batch_size"), "--epochs", Setting("epochs"), "--seed", Setting("seed"),
+            "--device", "cpu", "--summary-json", summaryPath, "--export", exported);
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var summary = JsonNode.Parse(File.ReadAllText(summaryPath))!;
+        var accuracy = (double)summary["test_accuracy"]!;
+        Assert.True(accuracy >= (double)Reference["final_test_accuracy"]!, $"test accuracy {accuracy}, PyTorch {Reference["final_test_accuracy"]}");
+        var eval = CliRunner.Run("eval", exported, "--data", TestPaths.BertLike("test.npz"));
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        Assert.Equal(accuracy, Accuracy(eval.Stdout), 1e-9);
+    }
+
+    [Fact]
     public void Eval_of_the_untrained_model_matches_pytorch()
     {
         var run = CliRunner.Run("eval", ModelPath, "--data", TestPaths.BertLike("test.npz"));
