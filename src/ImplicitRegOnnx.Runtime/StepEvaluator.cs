@@ -11,6 +11,7 @@ public sealed class StepEvaluator : IDisposable
     private readonly StepModel _step;
     private readonly Dictionary<string, Tensor> _state;
 
+    /// <summary>Creates a CPU session for <paramref name="step"/>, starting from its <see cref="StepModel.InitialState"/>.</summary>
     public StepEvaluator(StepModel step)
     {
         _step = step;
@@ -41,5 +42,6 @@ public sealed class StepEvaluator : IDisposable
         return outputs;
     }
 
+    /// <summary>Disposes the session.</summary>
     public void Dispose() => _runner.Dispose();
 }

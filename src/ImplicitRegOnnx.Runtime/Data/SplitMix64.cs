@@ -11,6 +11,7 @@ public sealed class SplitMix64
     /// <summary>The golden-ratio increment of the reference implementation.</summary>
     public const ulong Gamma = 0x9E3779B97F4A7C15UL;
 
+    /// <summary>A generator whose state starts at <paramref name="seed"/>.</summary>
     public SplitMix64(ulong seed)
     {
         State = seed;

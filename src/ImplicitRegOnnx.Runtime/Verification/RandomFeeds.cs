@@ -22,6 +22,7 @@ public sealed record FeedOptions
     /// <summary>Integer inputs are drawn from 0 to this value inclusive (small, so they are valid indices).</summary>
     public long MaxInteger { get; init; } = 1;
 
+    /// <summary>Seed of the generated values (the same seed gives the same feeds).</summary>
     public int Seed { get; init; } = 1234;
 }
 
