@@ -5,7 +5,7 @@ using ImplicitRegOnnx.Training;
 namespace ImplicitRegOnnx.Runtime;
 
 /// <summary>Runs a <see cref="StepModel"/> with ONNX Runtime CPU, one step at a time, carrying parameters and states over.</summary>
-public sealed class StepEvaluator : IDisposable
+internal sealed class StepEvaluator : IDisposable
 {
     private readonly ModelRunner _runner;
     private readonly StepModel _step;

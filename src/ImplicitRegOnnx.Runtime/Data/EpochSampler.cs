@@ -13,7 +13,7 @@ public sealed record SamplerState(ulong Seed, long Epoch, int Position);
 /// from a <see cref="SamplerState"/> continues with exactly the batches an uninterrupted run sees.
 /// The last incomplete batch is dropped unless <see cref="KeepLast"/> is set.
 /// </summary>
-public sealed class EpochSampler
+internal sealed class EpochSampler
 {
     private int[]? _permutation;
     private long _permutationEpoch = -1;

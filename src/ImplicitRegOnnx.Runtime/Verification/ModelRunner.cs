@@ -13,7 +13,7 @@ public sealed record RunOutput(string Name, Tensor? Tensor, IReadOnlyList<RunOut
 /// Runs a model once on ONNX Runtime's CPU provider with host tensors in and host tensors out.
 /// Graph optimizations are off so the model runs as written (a fair baseline for comparisons).
 /// </summary>
-public sealed class ModelRunner : IDisposable
+internal sealed class ModelRunner : IDisposable
 {
     private readonly InferenceSession _session;
 
