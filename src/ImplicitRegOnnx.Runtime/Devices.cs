@@ -3,19 +3,24 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace ImplicitRegOnnx.Runtime;
 
+/// <summary>Which execution provider a session runs on.</summary>
 public enum DeviceKind
 {
     /// <summary>CUDA when its execution provider loads, else the CPU.</summary>
     Auto,
+    /// <summary>The CPU execution provider.</summary>
     Cpu,
+    /// <summary>The CUDA execution provider; creating a session where it cannot load is an <see cref="ImplicitRegException"/> of kind <see cref="ErrorKind.Unsupported"/>.</summary>
     Cuda,
 }
 
 /// <summary>A device choice as given on the command line: auto, cpu, cuda or cuda:N.</summary>
 public sealed record Device(DeviceKind Kind, int Index = 0)
 {
+    /// <summary>The CPU.</summary>
     public static Device Cpu { get; } = new(DeviceKind.Cpu);
 
+    /// <summary>Parses "auto", "cpu", "cuda" or "cuda:N"; false (and <see cref="Cpu"/>) for anything else.</summary>
     public static bool TryParse(string text, out Device device)
     {
         device = Cpu;
@@ -38,6 +43,7 @@ public sealed record Device(DeviceKind Kind, int Index = 0)
         return false;
     }
 
+    /// <summary>The text <see cref="TryParse"/> reads back: "auto", "cpu" or "cuda:N".</summary>
     public override string ToString() => Kind switch
     {
         DeviceKind.Cuda => $"cuda:{Index}",
@@ -53,12 +59,14 @@ public sealed record Device(DeviceKind Kind, int Index = 0)
 /// </summary>
 public sealed record DeviceSetup(SessionOptions Options, string Chosen, OrtMemoryInfo? StateMemory) : IDisposable
 {
+    /// <summary>Disposes the session options and the state memory info.</summary>
     public void Dispose()
     {
         Options.Dispose();
         StateMemory?.Dispose();
     }
 
+    /// <summary>The options and the chosen device's description, without the state memory.</summary>
     public void Deconstruct(out SessionOptions options, out string chosen)
     {
         options = Options;

@@ -203,6 +203,7 @@ public sealed class GradientStepSession : ITrainingStep
     /// <summary>Overwrites parameters and states (resuming from a checkpoint); shapes and types must match.</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> state) => _state.LoadState(state);
 
+    /// <summary>Disposes the ONNX Runtime sessions and the state they hold.</summary>
     public void Dispose()
     {
         foreach (var value in _views.Values)

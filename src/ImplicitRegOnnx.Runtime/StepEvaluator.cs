@@ -5,12 +5,13 @@ using ImplicitRegOnnx.Training;
 namespace ImplicitRegOnnx.Runtime;
 
 /// <summary>Runs a <see cref="StepModel"/> with ONNX Runtime CPU, one step at a time, carrying parameters and states over.</summary>
-public sealed class StepEvaluator : IDisposable
+internal sealed class StepEvaluator : IDisposable
 {
     private readonly ModelRunner _runner;
     private readonly StepModel _step;
     private readonly Dictionary<string, Tensor> _state;
 
+    /// <summary>Creates a CPU session for <paramref name="step"/>, starting from its <see cref="StepModel.InitialState"/>.</summary>
     public StepEvaluator(StepModel step)
     {
         _step = step;
@@ -41,5 +42,6 @@ public sealed class StepEvaluator : IDisposable
         return outputs;
     }
 
+    /// <summary>Disposes the session.</summary>
     public void Dispose() => _runner.Dispose();
 }

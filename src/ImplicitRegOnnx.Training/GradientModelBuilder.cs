@@ -3,15 +3,19 @@ namespace ImplicitRegOnnx.Training;
 /// <summary>What to differentiate and how.</summary>
 public sealed record GradientModelOptions
 {
+    /// <summary>The loss attached to the output (ignored with <see cref="LossOutput"/>).</summary>
     public LossKind Loss { get; init; } = LossKind.CrossEntropy;
 
     /// <summary>The model output the loss is attached to; null: the first output.</summary>
     public string? Output { get; init; }
 
+    /// <summary>The minibatch-gradient penalty; none by default.</summary>
     public PenaltyOptions Penalty { get; init; } = new();
 
+    /// <summary>Globs of the parameters to train; null: every initializer the loss depends on differentiably.</summary>
     public IReadOnlyList<string>? Trainable { get; init; }
 
+    /// <summary>Globs of parameters to leave out of <see cref="Trainable"/>'s set; null: none.</summary>
     public IReadOnlyList<string>? Freeze { get; init; }
 
     /// <summary>The model already computes its loss: this scalar output is C (no loss is attached, no target input).</summary>
@@ -38,11 +42,13 @@ public sealed record GradientModel(Model Model, IReadOnlyList<string> Parameters
 /// </summary>
 public static class GradientModelBuilder
 {
+    /// <summary>Name of the target (label) input of gradient and step models.</summary>
     public const string Target = "target";
 
     /// <summary>The ai.onnx opset training graphs use at least; older models are upgraded to it first.</summary>
     internal const long MinimumOpset = 17;
 
+    /// <summary>Builds the gradient model of <paramref name="inference"/>; an <see cref="ImplicitRegException"/> (<see cref="ErrorKind.BadInput"/> or <see cref="ErrorKind.Unsupported"/>) names what cannot be differentiated.</summary>
     public static GradientModel Build(Model inference, GradientModelOptions options)
     {
         var training = TrainingGraph.Build(inference, options);

@@ -7,6 +7,7 @@ namespace ImplicitRegOnnx.Training;
 /// </summary>
 public static class ModelExport
 {
+    /// <summary>A copy of <paramref name="inference"/> with <paramref name="weights"/> in place; <paramref name="source"/> names them in errors (<see cref="ErrorKind.BadInput"/>: mismatched type or shape, unknown names, nothing replaced).</summary>
     public static Model WithWeights(Model inference, IReadOnlyDictionary<string, Tensor> weights, string source)
     {
         var model = Model.Load(inference.ToBytes());

@@ -2,6 +2,7 @@ using ImplicitRegOnnx.Onnx.Building;
 
 namespace ImplicitRegOnnx.Training;
 
+/// <summary>The update rules a step model can apply.</summary>
 public enum OptimizerKind
 {
     /// <summary>θ ← θ − lr·(g + wd·θ).</summary>
@@ -17,18 +18,25 @@ public enum OptimizerKind
 /// <summary>Hyper-parameters of the optimizer update built into a step model (the learning rate is an input).</summary>
 public sealed record OptimizerOptions
 {
+    /// <summary>Which update rule.</summary>
     public OptimizerKind Kind { get; init; } = OptimizerKind.Sgd;
 
+    /// <summary>Momentum coefficient μ (Momentum only).</summary>
     public double Momentum { get; init; } = 0.9;
 
+    /// <summary>Use Nesterov momentum (Momentum only).</summary>
     public bool Nesterov { get; init; }
 
+    /// <summary>L2 weight decay added to the gradient; 0: none.</summary>
     public double WeightDecay { get; init; }
 
+    /// <summary>Adam's first-moment decay β1.</summary>
     public double Beta1 { get; init; } = 0.9;
 
+    /// <summary>Adam's second-moment decay β2.</summary>
     public double Beta2 { get; init; } = 0.999;
 
+    /// <summary>Adam's ε added to the root of the second moment.</summary>
     public double Epsilon { get; init; } = 1e-8;
 
     internal static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "adam"];

@@ -42,6 +42,7 @@ internal static class PenaltyModes
 /// </summary>
 public sealed record PenaltyOptions
 {
+    /// <summary>How R's gradient is computed (exact double backward, finite differences, or no penalty).</summary>
     public PenaltyMode Mode { get; init; } = PenaltyMode.Exact;
 
     /// <summary>c in C + c·R.</summary>
@@ -58,6 +59,7 @@ public sealed record PenaltyOptions
     /// </summary>
     public double FiniteDifferenceStep { get; init; } = DefaultFiniteDifferenceStep;
 
+    /// <summary>The default <see cref="FiniteDifferenceStep"/>.</summary>
     public const double DefaultFiniteDifferenceStep = 1e-4;
 
     /// <summary>c from λ (the paper's ε/m scale): c = λ/4.</summary>

@@ -37,8 +37,10 @@ public enum PenaltyCoefficientInput
 /// <summary>How to build a training-step model.</summary>
 public sealed record StepModelOptions
 {
+    /// <summary>Loss, penalty and trainable parameters.</summary>
     public GradientModelOptions Gradient { get; init; } = new();
 
+    /// <summary>The update rule and its hyper-parameters.</summary>
     public OptimizerOptions Optimizer { get; init; } = new();
 
     /// <summary>λ when the coefficient was given as λ (recorded in the metadata).</summary>
@@ -99,15 +101,19 @@ public sealed record StepModelOptions
 /// <param name="StepNodes">Nodes of the step model's main graph.</param>
 public sealed record StepModel(Model Model, IReadOnlyList<string> Parameters, IReadOnlyDictionary<string, Tensor> InitialState, int ForwardNodes, int StepNodes)
 {
+    /// <summary>Whether the update is inside the model or in <see cref="ApplyUpdate"/>.</summary>
     public StepModelForm Form { get; init; } = StepModelForm.Fused;
 
     /// <summary>The apply-update model of the <see cref="StepModelForm.GradientsOut"/> form; null when fused.</summary>
     public Model? ApplyUpdate { get; init; }
 }
 
+/// <summary>Turns an inference model into a <see cref="StepModel"/>: one training step (loss, penalty, gradients and optimizer update) as an ONNX graph.</summary>
 public static class StepModelBuilder
 {
+    /// <summary>Name of the float scalar learning-rate input.</summary>
     public const string LearningRate = "learning_rate";
+    /// <summary>Name of the step-counter state (input and output).</summary>
     public const string Step = "step";
 
     /// <summary>c of objective = C + c·R: an optional float scalar input whose default is the built-in coefficient.</summary>
@@ -121,19 +127,25 @@ public static class StepModelBuilder
 
     /// <summary>Metadata keys that record the original interface (one name per line), for export.</summary>
     public const string OriginalInputsKey = "implicitreg.original_inputs";
+    /// <summary>Metadata key of the original model's output names.</summary>
     public const string OriginalOutputsKey = "implicitreg.original_outputs";
+    /// <summary>Metadata key of the trainable parameter names.</summary>
     public const string ParametersKey = "implicitreg.parameters";
 
     /// <summary>Metadata key of what a model is: <see cref="FusedForm"/>, <see cref="GradientsOutForm"/> or <see cref="ApplyUpdateForm"/>.</summary>
     public const string FormKey = "implicitreg.form";
+    /// <summary><see cref="FormKey"/> value: the update is inside the step model.</summary>
     public const string FusedForm = "fused";
+    /// <summary><see cref="FormKey"/> value: the step model outputs gradients only.</summary>
     public const string GradientsOutForm = "gradients-out";
+    /// <summary><see cref="FormKey"/> value: the model that applies the update to given gradients.</summary>
     public const string ApplyUpdateForm = "apply-update";
 
     /// <summary>The toolkit version recorded in metadata.</summary>
     internal static string ToolkitVersion =>
         typeof(StepModelBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
+    /// <summary>Builds the step model of <paramref name="inference"/>; errors as <see cref="GradientModelBuilder.Build"/>, and <see cref="ErrorKind.BadInput"/> for bad options.</summary>
     public static StepModel Build(Model inference, StepModelOptions options)
     {
         options.Validate();

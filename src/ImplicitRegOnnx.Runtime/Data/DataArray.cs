@@ -89,8 +89,10 @@ public sealed class DataArray
     public static DataArray FromArray<T>(string name, T[] values, params long[] dims)
         where T : unmanaged => FromMemory(name, (ReadOnlyMemory<T>)values, dims);
 
+    /// <summary>The array's name: the model input it feeds, or the target.</summary>
     public string Name { get; }
 
+    /// <summary>The element type of the values.</summary>
     public ElementType ElementType { get; }
 
     /// <summary>[N, ...]: the number of examples, then the shape of one example's row.</summary>
@@ -177,6 +179,7 @@ public sealed class DataArray
         return new DataArray(Name, ElementType, [count, .. RowShape], _storage.Slice((long)start * RowBytes, (long)count * RowBytes), null);
     }
 
+    /// <summary>Name, element type and full shape, e.g. "x: float32[100,4]".</summary>
     public override string ToString() => $"{Name}: {ElementType.Name()}[{string.Join(",", Dims)}]";
 
     private void CheckRange(int start, int count)

@@ -40,5 +40,6 @@ public sealed record DataLoadOptions
     /// <summary>Reshape each example's features to this shape (one dimension may be -1), e.g. [1, 28, 28].</summary>
     public IReadOnlyList<long>? ExampleShape { get; init; }
 
+    /// <summary>The defaults: every property at its initial value.</summary>
     public static DataLoadOptions Default { get; } = new();
 }

@@ -69,8 +69,12 @@ public static class DataLoader
 /// <summary>The data file formats <see cref="DataLoader"/> reads.</summary>
 public enum DataFormat
 {
+    /// <summary>Comma-separated text, one example per row.</summary>
     Csv,
+    /// <summary>A NumPy .npz archive of named arrays.</summary>
     Npz,
+    /// <summary>A single NumPy .npy array.</summary>
     Npy,
+    /// <summary>The IDX format of MNIST-style image and label files.</summary>
     Idx,
 }

@@ -8,6 +8,7 @@ namespace ImplicitRegOnnx.Runtime.Data;
 /// </summary>
 public sealed class DataNormalization
 {
+    /// <summary>Normalizations by array name; the dictionary is copied.</summary>
     public DataNormalization(IReadOnlyDictionary<string, Normalization> byArray)
     {
         ArgumentNullException.ThrowIfNull(byArray);

@@ -345,6 +345,7 @@ public sealed class Dataset
             $"{where}: {what} has rows of shape [{string.Join(",", row)}] ({values} values) but {role} needs [{string.Join(",", dims.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]");
     }
 
+    /// <summary>The example count and each array's name, element type and per-example shape.</summary>
     public override string ToString() =>
         $"{Count} examples: {string.Join(", ", _arrays.Select(a => $"{a.Name} {a.ElementType.Name()}[{string.Join(",", a.RowShape)}]"))}";
 
@@ -367,6 +368,7 @@ public sealed class Dataset
     /// <summary>Single input: values per example.</summary>
     public int FeaturesPerExample => SingleInput.ValuesPerRow;
 
+    /// <summary>Values per example of the target.</summary>
     public int LabelsPerExample => RequiredTarget.ValuesPerRow;
 
     /// <summary>Single input: the features as a float span (row-major, <see cref="FeaturesPerExample"/> per example).</summary>

@@ -7,8 +7,11 @@ namespace ImplicitRegOnnx.Runtime.Data;
 /// </summary>
 public static class DigitsData
 {
+    /// <summary>Examples in the data set.</summary>
     public const int ExampleCount = 1797;
+    /// <summary>Features per example (8×8 pixels).</summary>
     public const int FeatureCount = 64;
+    /// <summary>Classes (the digits 0 to 9).</summary>
     public const int ClassCount = 10;
 
     /// <summary>The file name under models/data/.</summary>

@@ -13,7 +13,7 @@ public sealed record SamplerState(ulong Seed, long Epoch, int Position);
 /// from a <see cref="SamplerState"/> continues with exactly the batches an uninterrupted run sees.
 /// The last incomplete batch is dropped unless <see cref="KeepLast"/> is set.
 /// </summary>
-public sealed class EpochSampler
+internal sealed class EpochSampler
 {
     private int[]? _permutation;
     private long _permutationEpoch = -1;
@@ -52,13 +52,16 @@ public sealed class EpochSampler
         Position = state.Position;
     }
 
+    /// <summary>Examples in the data set being sampled.</summary>
     public int ExampleCount { get; }
 
+    /// <summary>Examples per batch (the last batch may be smaller when <see cref="KeepLast"/>).</summary>
     public int BatchSize { get; }
 
     /// <summary>Whether the last, incomplete batch of an epoch is used (otherwise dropped).</summary>
     public bool KeepLast { get; }
 
+    /// <summary>The seed the per-epoch permutations derive from.</summary>
     public ulong Seed { get; }
 
     /// <summary>The current epoch, 0-based.</summary>

@@ -31,6 +31,7 @@ public enum NormalizationKind
 /// </summary>
 public sealed record Normalization
 {
+    /// <summary>Which normalization this is.</summary>
     public NormalizationKind Kind { get; init; }
 
     /// <summary>Scale: the constant divisor.</summary>
@@ -42,8 +43,10 @@ public sealed record Normalization
     /// <summary>Standardize / MinMax: per-feature divisors (standard deviation or max − min).</summary>
     public float[]? Divisors { get; init; }
 
+    /// <summary>No normalization: values pass unchanged.</summary>
     public static Normalization None { get; } = new();
 
+    /// <summary>Divides every value by <paramref name="divisor"/>; throws <see cref="ArgumentOutOfRangeException"/> unless it is positive and finite.</summary>
     public static Normalization ScaleBy(double divisor) =>
         divisor > 0 && double.IsFinite(divisor)
             ? new Normalization { Kind = NormalizationKind.Scale, Divisor = divisor }
@@ -275,6 +278,7 @@ public sealed record Normalization
         : throw ImplicitRegException.BadInput(
             $"the data has {data.Inputs.Count} input arrays ({string.Join(", ", data.Inputs.Select(a => a.Name))}); normalize each with DataNormalization");
 
+    /// <summary>This normalization as JSON (what checkpoints store).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, DataJsonContext.Default.Normalization);
 
     /// <summary>Reads a normalization written by <see cref="ToJson"/>.</summary>
@@ -300,6 +304,7 @@ public sealed record Normalization
         return result;
     }
 
+    /// <summary>Equal when kind, divisor and every offset and divisor value are equal.</summary>
     public bool Equals(Normalization? other) =>
         other is not null
         && Kind == other.Kind
@@ -307,6 +312,7 @@ public sealed record Normalization
         && SameValues(Offsets, other.Offsets)
         && SameValues(Divisors, other.Divisors);
 
+    /// <summary>A hash consistent with <see cref="Equals(Normalization?)"/>.</summary>
     public override int GetHashCode()
     {
         var hash = new HashCode();

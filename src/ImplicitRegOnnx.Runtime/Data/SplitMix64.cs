@@ -6,11 +6,12 @@ namespace ImplicitRegOnnx.Runtime.Data;
 /// specified, so shuffles are identical on every .NET version and platform, unlike
 /// <see cref="Random"/>, whose algorithm is an implementation detail.
 /// </summary>
-public sealed class SplitMix64
+internal sealed class SplitMix64
 {
     /// <summary>The golden-ratio increment of the reference implementation.</summary>
     public const ulong Gamma = 0x9E3779B97F4A7C15UL;
 
+    /// <summary>A generator whose state starts at <paramref name="seed"/>.</summary>
     public SplitMix64(ulong seed)
     {
         State = seed;

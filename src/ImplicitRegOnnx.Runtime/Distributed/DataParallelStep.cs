@@ -120,5 +120,6 @@ public sealed class DataParallelStep : ITrainingStep
     /// <summary>Overwrites this process's parameters and states (every process must load the same, e.g. through <see cref="BroadcastState"/>).</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> state) => _session.LoadState(state);
 
+    /// <summary>Disposes the underlying session.</summary>
     public void Dispose() => _session.Dispose();
 }

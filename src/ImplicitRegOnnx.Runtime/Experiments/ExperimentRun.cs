@@ -12,6 +12,7 @@ namespace ImplicitRegOnnx.Runtime.Experiments;
 /// </summary>
 public static class ExperimentRun
 {
+    /// <summary>Trains from <paramref name="inference"/>'s weights on <paramref name="train"/> with <paramref name="options"/> and returns the measurements; errors other than divergence propagate as <see cref="ImplicitRegException"/>.</summary>
     public static RunResult Execute(SweepPoint point, Model inference, Dataset train, Dataset test, TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(point);

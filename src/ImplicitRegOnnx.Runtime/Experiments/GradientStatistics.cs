@@ -19,6 +19,7 @@ public sealed record GradientNorms(double FullBatch, double MeanMinibatch, int M
 /// </summary>
 public static class GradientStatistics
 {
+    /// <summary>Measures both norms with <paramref name="inference"/>'s current weights, minibatches of <paramref name="batchSize"/> (clamped to [1, N]), the loss of <paramref name="options"/> without its penalty; <paramref name="threads"/> 0 lets ONNX Runtime choose.</summary>
     public static GradientNorms Measure(Model inference, GradientModelOptions options, Dataset train, int batchSize, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(inference);

@@ -29,11 +29,13 @@ public sealed record RunResult
     /// <summary>The epoch (1-based) of <see cref="BestTestAccuracy"/>.</summary>
     public int BestEpoch { get; init; }
 
+    /// <summary>Mean test loss after the last epoch.</summary>
     public double FinalTestLoss { get; init; } = double.NaN;
 
     /// <summary>Mean loss C on the whole training set with the final weights.</summary>
     public double TrainLoss { get; init; } = double.NaN;
 
+    /// <summary>Accuracy on the whole training set with the final weights.</summary>
     public double TrainAccuracy { get; init; } = double.NaN;
 
     /// <summary>Mean of the step model's penalty R over the last epoch's steps (0 without a penalty).</summary>
@@ -45,10 +47,13 @@ public sealed record RunResult
     /// <summary>(1/m) Σ_k ||∇Ĉ_k||² over the m minibatches of the run's batch size, with the final weights.</summary>
     public double MeanMinibatchGradNormSq { get; init; } = double.NaN;
 
+    /// <summary>Epochs completed.</summary>
     public int Epochs { get; init; }
 
+    /// <summary>Optimizer steps taken.</summary>
     public long Steps { get; init; }
 
+    /// <summary>Wall-clock time of the run, in seconds.</summary>
     public double Seconds { get; init; }
 
     /// <summary>Test accuracy after each epoch, in order.</summary>
@@ -66,6 +71,7 @@ public sealed record RunResult
 
     private static readonly JsonSerializerOptions IndentedJson = new(Json) { WriteIndented = true };
 
+    /// <summary>This result as JSON (what <see cref="SweepRunner.ResultFileName"/> holds).</summary>
     public string ToJson(bool indented = false) => JsonSerializer.Serialize(this, indented ? IndentedJson : Json);
 
     /// <exception cref="JsonException">The text is not a run result.</exception>

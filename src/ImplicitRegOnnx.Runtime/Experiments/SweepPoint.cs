@@ -11,6 +11,7 @@ namespace ImplicitRegOnnx.Runtime.Experiments;
 /// </summary>
 public sealed class SweepPoint
 {
+    /// <summary>A point of these option values (name without dashes → value).</summary>
     public SweepPoint(IEnumerable<KeyValuePair<string, string>> values)
     {
         Values = values.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
@@ -45,5 +46,6 @@ public sealed class SweepPoint
         }
     }
 
+    /// <summary>The <see cref="Key"/>.</summary>
     public override string ToString() => Key;
 }

@@ -20,6 +20,7 @@ public enum RunOutcome
 /// </summary>
 public static class SweepRunner
 {
+    /// <summary>The file each run's <see cref="RunResult"/> is written to, in the run's directory.</summary>
     public const string ResultFileName = "result.json";
 
     /// <summary>The result file of a point under <paramref name="runsDirectory"/>.</summary>

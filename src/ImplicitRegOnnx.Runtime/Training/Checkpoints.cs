@@ -31,6 +31,7 @@ public sealed record Checkpoint(TrainingPosition Position, IReadOnlyDictionary<s
 /// </summary>
 public static class Checkpoints
 {
+    /// <summary>The format name recorded in, and required of, every checkpoint.</summary>
     public const string Format = "implicitreg-checkpoint/1";
     private const string Prefix = "checkpoint-";
     private const string Extension = ".ckpt";
@@ -39,6 +40,7 @@ public static class Checkpoints
     public static string Fingerprint(string configuration) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(configuration)));
 
+    /// <summary>Writes <paramref name="checkpoint"/> atomically into <paramref name="directory"/> (created if missing), deletes all but the newest <paramref name="keep"/>, and returns the new file's path.</summary>
     public static string Write(string directory, Checkpoint checkpoint, int keep)
     {
         Directory.CreateDirectory(directory);
@@ -92,6 +94,7 @@ public static class Checkpoints
             ? [.. Directory.EnumerateFiles(directory, Prefix + "*" + Extension).Order(StringComparer.Ordinal)]
             : [];
 
+    /// <summary>Reads a checkpoint file; a file that is not a complete checkpoint of <see cref="Format"/> is an <see cref="ImplicitRegException"/> of kind <see cref="ErrorKind.BadInput"/>.</summary>
     public static Checkpoint Read(string path)
     {
         try

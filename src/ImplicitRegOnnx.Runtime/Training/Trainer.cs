@@ -9,6 +9,7 @@ namespace ImplicitRegOnnx.Runtime.Training;
 /// <summary>Learning-rate schedules over the whole run.</summary>
 public enum LearningRateSchedule
 {
+    /// <summary>The base rate throughout.</summary>
     Constant,
 
     /// <summary>Half a cosine from the base rate down to 0 over all steps.</summary>
@@ -24,12 +25,16 @@ public sealed record TrainerOptions
     /// <summary>Loss, penalty and optimizer of the step model.</summary>
     public StepModelOptions Step { get; init; } = new();
 
+    /// <summary>The base learning rate ε (the schedule scales it).</summary>
     public float LearningRate { get; init; } = 0.1f;
 
+    /// <summary>How the learning rate changes over the run.</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
 
+    /// <summary>Passes over the training set.</summary>
     public int Epochs { get; init; } = 10;
 
+    /// <summary>Examples per batch B.</summary>
     public int BatchSize { get; init; } = 32;
 
     /// <summary>Seed of the per-epoch permutations.</summary>
@@ -317,6 +322,7 @@ public sealed class Trainer : IDisposable
     /// <summary>The step a resumed run started from (0 for a fresh run).</summary>
     public long ResumedFromStep { get; private set; }
 
+    /// <summary>The options this trainer was made with.</summary>
     public TrainerOptions Options { get; }
 
     /// <summary>The number of processes training together (1 alone).</summary>
@@ -585,5 +591,6 @@ public sealed class Trainer : IDisposable
     /// <summary>The inference model with the current weights.</summary>
     public Model ExportInferenceModel() => _export(_session.State());
 
+    /// <summary>Disposes the step session and its state.</summary>
     public void Dispose() => _session.Dispose();
 }

@@ -43,11 +43,17 @@ public enum MonitorMode
 /// <summary>The epoch metrics early stopping and keep-best can monitor.</summary>
 public static class TrainingMetrics
 {
+    /// <summary>Mean training loss C over the epoch's steps.</summary>
     public const string TrainLoss = "train_loss";
+    /// <summary>Mean penalty R over the epoch's steps.</summary>
     public const string Penalty = "penalty";
+    /// <summary>Mean loss on the test set.</summary>
     public const string TestLoss = "test_loss";
+    /// <summary>Classification accuracy on the test set, in [0, 1].</summary>
     public const string TestAccuracy = "test_accuracy";
+    /// <summary>Mean squared error on the test set.</summary>
     public const string TestMse = "test_mse";
+    /// <summary>Mean absolute error on the test set.</summary>
     public const string TestMae = "test_mae";
 
     /// <summary>Every name <see cref="ValueOf"/> knows.</summary>
@@ -96,10 +102,13 @@ public sealed class MetricMonitor
         MinDelta = minDelta;
     }
 
+    /// <summary>The metric watched, one of <see cref="TrainingMetrics.Names"/>.</summary>
     public string Metric { get; }
 
+    /// <summary>Whether larger values are better.</summary>
     public bool Maximize { get; }
 
+    /// <summary>The improvement over the best needed to count, in the metric's units.</summary>
     public double MinDelta { get; }
 
     /// <summary>The best so far; null before the first epoch.</summary>

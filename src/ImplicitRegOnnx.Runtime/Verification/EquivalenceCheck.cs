@@ -7,6 +7,7 @@ namespace ImplicitRegOnnx.Runtime.Verification;
 /// <param name="OutputsCompared">How many outputs were compared.</param>
 public sealed record EquivalenceResult(IReadOnlyList<string> Differences, int OutputsCompared)
 {
+    /// <summary>True when no output differed beyond the tolerance.</summary>
     public bool Equivalent => Differences.Count == 0;
 }
 

@@ -13,7 +13,7 @@ public sealed record RunOutput(string Name, Tensor? Tensor, IReadOnlyList<RunOut
 /// Runs a model once on ONNX Runtime's CPU provider with host tensors in and host tensors out.
 /// Graph optimizations are off so the model runs as written (a fair baseline for comparisons).
 /// </summary>
-public sealed class ModelRunner : IDisposable
+internal sealed class ModelRunner : IDisposable
 {
     private readonly InferenceSession _session;
 
@@ -62,8 +62,10 @@ public sealed class ModelRunner : IDisposable
         }
     }
 
+    /// <summary>The model's input names, in order.</summary>
     public IReadOnlyList<string> InputNames => [.. _session.InputNames];
 
+    /// <summary>The model's output names, in order.</summary>
     public IReadOnlyList<string> OutputNames => [.. _session.OutputNames];
 
     /// <summary>Runs the model on the given feeds (matched to inputs by tensor name) and returns every output.</summary>
@@ -130,5 +132,6 @@ public sealed class ModelRunner : IDisposable
         return line.Length > 400 ? line[..400] + "..." : line;
     }
 
+    /// <summary>Disposes the session.</summary>
     public void Dispose() => _session.Dispose();
 }

@@ -22,6 +22,7 @@ public sealed record FeedOptions
     /// <summary>Integer inputs are drawn from 0 to this value inclusive (small, so they are valid indices).</summary>
     public long MaxInteger { get; init; } = 1;
 
+    /// <summary>Seed of the generated values (the same seed gives the same feeds).</summary>
     public int Seed { get; init; } = 1234;
 }
 
@@ -30,7 +31,7 @@ public sealed record FeedOptions
 /// [-1, 1), integers small and non-negative, bools random, unless <see cref="FeedOptions.Values"/> fixes
 /// an input's value. The same seed gives the same feeds.
 /// </summary>
-public static class RandomFeeds
+internal static class RandomFeeds
 {
     /// <summary>One tensor per input the caller must feed (graph inputs that are not initializers).</summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: with <see cref="ImplicitRegException.Parameter"/>

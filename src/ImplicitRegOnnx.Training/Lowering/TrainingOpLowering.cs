@@ -10,6 +10,7 @@ namespace ImplicitRegOnnx.Training.Lowering;
 /// <param name="OpsetRaisedFrom">The ai.onnx opset the model had when it was raised to <see cref="TrainingOpLowering.GradientOpset"/> (null: not raised; 0: none imported).</param>
 public sealed record LoweringReport(IReadOnlyDictionary<string, int> Lowered, long? OpsetRaisedFrom)
 {
+    /// <summary>All nodes replaced.</summary>
     public int Total => Lowered.Values.Sum();
 }
 
@@ -41,6 +42,7 @@ public static class TrainingOpLowering
     /// <summary>The ops this lowering knows.</summary>
     public static IReadOnlyCollection<string> KnownOps => Lowerings.Keys;
 
+    /// <summary>Whether <paramref name="node"/> is one of the training ops this pass lowers.</summary>
     public static bool IsTrainingNode(Node node) => node.Domain == Domain;
 
     /// <summary>Lowers every training-domain node of the main graph in place; throws <see cref="ImplicitRegException"/> naming a node it cannot lower.</summary>
