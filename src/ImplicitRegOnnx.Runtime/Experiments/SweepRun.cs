@@ -19,7 +19,7 @@ public static class SweepableOptions
 {
     /// <summary>The names, in the order the CLI lists them.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["loss", "epochs", "batch-size", "lr", "lr-schedule", "coefficient", "lambda", "penalty", "microbatches", "optimizer", "seed", "max-steps", "keep-last"];
+        ["loss", "epochs", "batch-size", "lr", "lr-schedule", "warmup-steps", "coefficient", "lambda", "penalty", "microbatches", "optimizer", "seed", "max-steps", "keep-last"];
 
     /// <summary>The name of the seed option, which aggregation averages over (<see cref="SweepAggregation.SeedOption"/>).</summary>
     public static string Seed => SweepAggregation.SeedOption;
