@@ -13,6 +13,7 @@ using ImplicitRegOnnx;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Training;
 using ImplicitRegOnnx.Training;
 
 const int Examples = 1000, Length = 10, MinLength = 3, Vocabulary = 12, Trigger = 1, Blocker = 2;
