@@ -155,24 +155,38 @@ public sealed class Node
     /// <param name="name">The attribute's name.</param>
     /// <param name="defaultValue">The value when absent.</param>
     /// <exception cref="ImplicitRegException"><see cref="ErrorKind.BadInput"/>: the attribute exists but is not an INT.</exception>
-    public long GetInt(string name, long defaultValue) => GetAttribute(name)?.AsInt() ?? defaultValue;
+    public long GetInt(string name, long defaultValue) => GetAttribute(name) is { } a ? Naming(a.AsInt) : defaultValue;
 
     /// <summary>The value of the FLOAT attribute <paramref name="name"/>, or <paramref name="defaultValue"/> when the node has none.</summary>
     /// <param name="name">The attribute's name.</param>
     /// <param name="defaultValue">The value when absent.</param>
     /// <exception cref="ImplicitRegException"><see cref="ErrorKind.BadInput"/>: the attribute exists but is not a FLOAT.</exception>
-    public float GetFloat(string name, float defaultValue) => GetAttribute(name)?.AsFloat() ?? defaultValue;
+    public float GetFloat(string name, float defaultValue) => GetAttribute(name) is { } a ? Naming(a.AsFloat) : defaultValue;
 
     /// <summary>The value of the STRING attribute <paramref name="name"/> (UTF-8), or <paramref name="defaultValue"/> when the node has none.</summary>
     /// <param name="name">The attribute's name.</param>
     /// <param name="defaultValue">The value when absent.</param>
     /// <exception cref="ImplicitRegException"><see cref="ErrorKind.BadInput"/>: the attribute exists but is not a STRING.</exception>
-    public string GetString(string name, string defaultValue) => GetAttribute(name)?.AsString() ?? defaultValue;
+    public string GetString(string name, string defaultValue) => GetAttribute(name) is { } a ? Naming(a.AsString) : defaultValue;
 
     /// <summary>The values of the INTS attribute <paramref name="name"/>, or null when the node has none.</summary>
     /// <param name="name">The attribute's name.</param>
     /// <exception cref="ImplicitRegException"><see cref="ErrorKind.BadInput"/>: the attribute exists but is not INTS.</exception>
-    public IReadOnlyList<long>? GetInts(string name) => GetAttribute(name)?.AsInts();
+    public IReadOnlyList<long>? GetInts(string name) => GetAttribute(name) is { } a ? Naming(a.AsInts) : null;
+
+    // An attribute of the wrong kind is the model's fault: the error names this node (ONNX IR spec: each
+    // operator's attributes have fixed types).
+    private T Naming<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (ImplicitRegException e) when (e.Kind == ErrorKind.BadInput)
+        {
+            throw e.Within($"node {this}");
+        }
+    }
 
     /// <summary>The subgraphs held in the node's attributes (If branches, Loop and Scan bodies), in attribute order; empty for most nodes.</summary>
     public IEnumerable<Graph> Subgraphs => _attributes.SelectMany(a => a.Subgraphs);

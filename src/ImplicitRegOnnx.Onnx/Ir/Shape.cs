@@ -96,7 +96,7 @@ public sealed class Shape : IReadOnlyList<Dim>, IEquatable<Shape>
     public long[]? ToArray() => IsStatic ? Array.ConvertAll(_dims, d => d.Value!.Value) : null;
 
     /// <summary>The number of elements (1 for a scalar) when the shape is static, else null.</summary>
-    /// <exception cref="OverflowException">The product of the sizes does not fit in a <see cref="long"/>.</exception>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: the product of the sizes does not fit in a <see cref="long"/> (a damaged or hostile model).</exception>
     public long? ElementCount()
     {
         long count = 1;
@@ -106,9 +106,48 @@ public sealed class Shape : IReadOnlyList<Dim>, IEquatable<Shape>
             {
                 return null;
             }
-            count = checked(count * v);
+            if (!TryMultiply(count, v, out count))
+            {
+                throw ImplicitRegException.BadInput($"shape {this} has more elements than a 64-bit count holds; fix the shape in the model");
+            }
         }
         return count;
+    }
+
+    /// <summary>
+    /// True when the known sizes multiply to a count that fits in a <see cref="long"/> (symbolic and unknown
+    /// dimensions are left out: whatever they are bound to, the count is at least this one unless one is 0); a
+    /// shape with a 0 size fits.
+    /// </summary>
+    internal bool KnownSizesFit()
+    {
+        if (Array.Exists(_dims, d => d.Value == 0))
+        {
+            return true;
+        }
+        long count = 1;
+        foreach (var d in _dims)
+        {
+            if (d.Value is { } v && !TryMultiply(count, v, out count))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool TryMultiply(long a, long b, out long product)
+    {
+        try
+        {
+            product = checked(a * b);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            product = 0;
+            return false;
+        }
     }
 
     /// <summary>Enumerates the dimensions, outermost first.</summary>

@@ -139,7 +139,7 @@ internal sealed class ProtoReader(string? baseDirectory)
 
         foreach (var info in proto.Input)
         {
-            var value = new Value(info.Name, ReadType(info.Type));
+            var value = new Value(info.Name, ReadDeclaredType(info, where));
             ApplyValueInfo(value, info);
             graph.AddInput(value);
             if (!scope.TryDeclare(info.Name, value))
@@ -186,7 +186,7 @@ internal sealed class ProtoReader(string? baseDirectory)
         {
             var value = scope.Resolve(info.Name)
                 ?? throw ImplicitRegException.BadInput($"{where} output '{info.Name}' is not an input, initializer or node output");
-            value.Type ??= ReadType(info.Type);
+            value.Type ??= ReadDeclaredType(info, where);
             ApplyValueInfo(value, info);
             graph.Outputs.Add(value);
         }
@@ -194,7 +194,7 @@ internal sealed class ProtoReader(string? baseDirectory)
         {
             // value_info may name values that no node computes; keep them as detached values.
             var value = scope.Resolve(info.Name) ?? new Value(info.Name);
-            value.Type ??= ReadType(info.Type);
+            value.Type ??= ReadDeclaredType(info, where);
             ApplyValueInfo(value, info);
             graph.ValueInfos.Add(value);
         }
@@ -392,6 +392,27 @@ internal sealed class ProtoReader(string? baseDirectory)
             p.Type = null;
             p.ClearDocString();
         });
+    }
+
+    /// <summary>
+    /// The declared type of a graph input, output or value_info entry. A tensor shape whose known sizes
+    /// multiply past a 64-bit count cannot describe any tensor; it is refused here, naming the value, so that
+    /// no later shape computation meets it as an overflow.
+    /// </summary>
+    private static OnnxType? ReadDeclaredType(ValueInfoProto info, string where)
+    {
+        var type = ReadType(info.Type);
+        var shape = type switch
+        {
+            TensorType t => t.Shape,
+            SparseTensorType t => t.Shape,
+            _ => null,
+        };
+        if (shape is not null && !shape.KnownSizesFit())
+        {
+            throw ImplicitRegException.BadInput($"{where}: value '{info.Name}' is declared with shape {shape}, more elements than a 64-bit count holds; fix the shape in the model");
+        }
+        return type;
     }
 
     internal static OnnxType? ReadType(TypeProto? proto)

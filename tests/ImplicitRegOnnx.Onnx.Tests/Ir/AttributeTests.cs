@@ -29,6 +29,16 @@ public class AttributeTests
     }
 
     [Fact]
+    public void AnAttributeOfTheWrongKindNamesItsNode()
+    {
+        var node = new Node("", "Gemm", [new Value("x"), new Value("w")], ["y"], [Attribute.String("alpha", "abc")], name: "fc");
+        var error = Assert.Throws<ImplicitRegException>(() => node.GetFloat("alpha", 1));
+        Assert.Equal(ErrorKind.BadInput, error.Kind);
+        Assert.StartsWith("node fc = Gemm(x, w): attribute 'alpha' is String, not Float", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0.5f, new Node("", "Gemm", [], ["y"], [Attribute.Float("alpha", 0.5f)]).GetFloat("alpha", 1));
+    }
+
+    [Fact]
     public void AReferenceHasNoValueOfItsOwn()
     {
         var reference = Attribute.Reference("alpha", AttributeKind.Float, "scale");

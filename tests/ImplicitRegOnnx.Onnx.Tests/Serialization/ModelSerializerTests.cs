@@ -274,4 +274,25 @@ public class ModelSerializerTests
         cyclic.Graph.Node[0].Input[0] = last.Output[0];
         Assert.Contains("cycle", Assert.Throws<ImplicitRegException>(() => Onnx.Model.Load(cyclic.ToByteArray())).Message);
     }
+
+    [Theory]
+    [InlineData("input")]
+    [InlineData("output")]
+    public void A_declared_shape_past_a_64_bit_count_is_refused_naming_the_value(string which)
+    {
+        // A hostile model may declare [2^62, 64]: no tensor has that many elements, and later shape arithmetic
+        // would overflow; the reader refuses it as bad input naming the value.
+        var model = Onnx.Model.Load(TestPaths.Model("mlp_tanh.onnx"));
+        var value = which == "input" ? model.Graph.Inputs[0] : model.Graph.Outputs[0];
+        value.Type = new TensorType(ElementType.Float, new Shape([Dim.Of(1L << 62), Dim.Of(64)]));
+        var error = Assert.Throws<ImplicitRegException>(() => Onnx.Model.Load(model.ToBytes()));
+        Assert.Equal(ErrorKind.BadInput, error.Kind);
+        Assert.Contains($"value '{value.Name}' is declared with shape [4611686018427387904,64]", error.Message, StringComparison.Ordinal);
+
+        // Symbolic sizes and a 0 size are fine, and so is Shape.ElementCount's typed error for a product past 64 bits.
+        value.Type = new TensorType(ElementType.Float, new Shape([Dim.Named("N"), Dim.Of(1L << 62), Dim.Of(0), Dim.Of(1L << 62)]));
+        Onnx.Model.Load(model.ToBytes());
+        var count = Assert.Throws<ImplicitRegException>(() => new Shape([Dim.Of(1L << 62), Dim.Of(64)]).ElementCount());
+        Assert.Equal(ErrorKind.BadInput, count.Kind);
+    }
 }
