@@ -33,7 +33,11 @@ public static class DataFiles
         if (!Directory.Exists(path) && DataLoader.Sniff(path) == DataFormat.Npz)
         {
             var arrays = Guard(path, () => NpzArchive.Read(path));
-            data = inputs.Count > 1 || inputs.Any(i => arrays.ContainsKey(i.Name))
+            // One input named like the x of an (x, y) archive: without 'target' but with labels under one of
+            // the single-input names the archive is the single-input form, as the docs promise.
+            var named = inputs.Count > 1
+                || (inputs.Any(i => arrays.ContainsKey(i.Name)) && (arrays.ContainsKey(NumpyData.TargetName) || !NumpyData.HasSingleInputLabels(arrays.Keys)));
+            data = named
                 ? ConvertToInputs(NumpyData.FromNamedArchive(arrays, path, options), inputs)
                 : new Dataset(NumpyData.FromArchive(arrays, path, options).Arrays, path);
         }

@@ -9,6 +9,13 @@ public static class NumpyData
     private static readonly string[] FeatureNames = ["x", "X", "input", "inputs", "features", "data", "images"];
     private static readonly string[] LabelNames = ["y", "Y", "target", "targets", "labels", "label"];
 
+    /// <summary>The labels array of the named-arrays form.</summary>
+    internal const string TargetName = "target";
+
+    /// <summary>Whether an archive holds labels under a name of the single-input form other than 'target' (y, labels, ...).</summary>
+    internal static bool HasSingleInputLabels(IEnumerable<string> names) =>
+        names.Any(n => n != TargetName && LabelNames.Contains(n, StringComparer.Ordinal));
+
     private static readonly Dictionary<string, string> CompanionTokens = new(StringComparer.Ordinal)
     {
         ["x"] = "y",

@@ -112,6 +112,22 @@ public sealed class DataFilesTests : IDisposable
         Assert.Equal([2L, 1, 2, 2], data["image"].Dims);
         Assert.Equal([3L, 1], data.Target!.Values<long>().ToArray());
         Assert.Equal(path, data.Source);
+
+        // A model whose one input happens to be called x reads the same (x, y) archive the same way; with a
+        // 'target' array the archive is the named form, and without any labels the error asks for 'target'.
+        var x = DataFiles.Load(path, [new DataInput("x", ElementType.Float, [-1, 4])]);
+        Assert.Equal(["x", "target"], x.Arrays.Select(a => a.Name));
+        Assert.Equal([3L, 1], x.Target!.Values<long>().ToArray());
+        var named = Write("x_target.npz", new Dictionary<string, Tensor>
+        {
+            ["x"] = Tensor.FromArray(new float[8], [2, 4]),
+            ["y"] = Tensor.FromArray(new[] { 0, 0 }, [2]),
+            ["target"] = Tensor.FromArray(new long[] { 2, 0 }, [2]),
+        });
+        Assert.Equal([2L, 0], DataFiles.Load(named, [new DataInput("x", ElementType.Float, [-1, 4])]).Target!.Values<long>().ToArray());
+        var unlabelled = Write("x_only.npz", new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray(new float[8], [2, 4]) });
+        var error = Assert.Throws<ImplicitRegException>(() => DataFiles.Load(unlabelled, [new DataInput("x", ElementType.Float, [-1, 4])]));
+        Assert.Contains("'target'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
