@@ -45,7 +45,48 @@ public static class DataFiles
         {
             data = new Dataset(DataLoader.Load(path, options).Arrays, path);
         }
-        return data.ForInputs(inputs);
+        return CheckValues(data.ForInputs(inputs), path);
+    }
+
+    /// <summary>
+    /// A data file must hold examples, and floating-point arrays only finite numbers: a NaN or infinity in
+    /// the data would otherwise surface as "training diverged" at the first step, blaming the learning rate.
+    /// </summary>
+    private static Dataset CheckValues(Dataset data, string path)
+    {
+        if (data.Count == 0)
+        {
+            throw ImplicitRegException.BadInput($"'{path}' holds no examples (its arrays have 0 rows); give a file with at least one example");
+        }
+        foreach (var array in data.Arrays)
+        {
+            var row = array.ElementType switch
+            {
+                ElementType.Float => FirstNonFinite(array.Values<float>(), float.IsFinite),
+                ElementType.Double => FirstNonFinite(array.Values<double>(), double.IsFinite),
+                ElementType.Float16 => FirstNonFinite(array.Values<Half>(), Half.IsFinite),
+                _ => -1,
+            };
+            if (row >= 0)
+            {
+                var index = row / Math.Max(array.ValuesPerRow, 1);
+                throw ImplicitRegException.BadInput(
+                    $"'{path}': array '{array.Name}' holds a NaN or infinite value (example {index}); clean the data or leave those examples out");
+            }
+        }
+        return data;
+    }
+
+    private static long FirstNonFinite<T>(ReadOnlySpan<T> values, Func<T, bool> isFinite)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!isFinite(values[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /// <summary>

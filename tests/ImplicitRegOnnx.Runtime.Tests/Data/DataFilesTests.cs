@@ -131,6 +131,37 @@ public sealed class DataFilesTests : IDisposable
     }
 
     [Fact]
+    public void A_file_without_examples_or_with_nan_or_infinity_is_bad_input_naming_the_array_and_the_example()
+    {
+        var input = new DataInput[] { new("x", ElementType.Float, [-1, 2]) };
+        var empty = Write("empty.npz", new Dictionary<string, Tensor>
+        {
+            ["x"] = Tensor.FromArray(Array.Empty<float>(), [0, 2]),
+            ["target"] = Tensor.FromArray(Array.Empty<long>(), [0]),
+        });
+        var error = Assert.Throws<ImplicitRegException>(() => DataFiles.Load(empty, input));
+        Assert.Equal(ErrorKind.BadInput, error.Kind);
+        Assert.Contains("holds no examples", error.Message, StringComparison.Ordinal);
+        foreach (var bad in new[] { float.NaN, float.PositiveInfinity })
+        {
+            var path = Write($"bad{bad}.npz", new Dictionary<string, Tensor>
+            {
+                ["x"] = Tensor.FromArray(new[] { 1f, 2f, 3f, 4f, 5f, bad }, [3, 2]),
+                ["target"] = Tensor.FromArray(new long[] { 0, 1, 0 }, [3]),
+            });
+            var nan = Assert.Throws<ImplicitRegException>(() => DataFiles.Load(path, input));
+            Assert.Equal(ErrorKind.BadInput, nan.Kind);
+            Assert.Contains("array 'x' holds a NaN or infinite value (example 2)", nan.Message, StringComparison.Ordinal);
+        }
+        var target = Write("nan_target.npz", new Dictionary<string, Tensor>
+        {
+            ["x"] = Tensor.FromArray(new[] { 1f, 2f }, [1, 2]),
+            ["target"] = Tensor.FromArray(new[] { double.NaN }, [1]),
+        });
+        Assert.Contains("array 'target' holds a NaN", Assert.Throws<ImplicitRegException>(() => DataFiles.Load(target, input)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_and_test_are_normalized_with_the_training_statistics()
     {
         var x = new Dictionary<string, Tensor>
