@@ -100,7 +100,9 @@ public static class Devices
         {
             throw ImplicitRegException.UnsupportedParameter("Devices.Create", $"{device}: the CUDA execution provider cannot be used ({reason}); it needs the GPU build (-p:OnnxRuntimeFlavor=Gpu) with CUDA 13 and cuDNN 9 libraries on the library path, or use Device.Cpu");
         }
-        return new DeviceSetup(StepSession.DefaultOptions(threads), $"cpu (CUDA unavailable: {reason})", null);
+        // On the CPU package the reason is simply that: say so briefly rather than repeat ONNX Runtime's entry-point message.
+        var why = reason.StartsWith(CpuPackage, StringComparison.Ordinal) ? "CPU build: no CUDA provider" : $"CUDA unavailable: {reason}";
+        return new DeviceSetup(StepSession.DefaultOptions(threads), $"cpu ({why})", null);
     }
 
     /// <summary>Memory of CUDA device <paramref name="index"/>, as ONNX Runtime's CUDA provider allocates it.</summary>
@@ -125,7 +127,9 @@ public static class Devices
         {
             var line = e.Message.ReplaceLineEndings(" ").Trim();
             line = line.Length > 300 ? line[..300] + "..." : line;
-            return ProviderLibraryProblem() is { } problem ? $"{line}; {problem}" : line;
+            var problem = ProviderLibraryProblem();
+            // Without the provider library ONNX Runtime's own message (a missing entry point) says nothing more.
+            return problem is null ? line : problem.StartsWith(CpuPackage, StringComparison.Ordinal) ? problem : $"{line}; {problem}";
         }
         finally
         {
@@ -134,6 +138,8 @@ public static class Devices
     }
 
     private const string CudaProviderLibrary = "libonnxruntime_providers_cuda.so";
+
+    private const string CpuPackage = "this build has no ";
 
     /// <summary>
     /// Why the CUDA provider library cannot load, found by loading it ourselves: the dynamic loader's
@@ -154,7 +160,7 @@ public static class Devices
         var path = Array.Find(candidates, File.Exists);
         if (path is null)
         {
-            return $"this build has no {CudaProviderLibrary} (the CPU package)";
+            return $"{CpuPackage}{CudaProviderLibrary} (the CPU package)";
         }
         try
         {
