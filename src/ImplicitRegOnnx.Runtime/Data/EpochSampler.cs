@@ -1,3 +1,4 @@
+using ImplicitRegOnnx.Onnx;
 namespace ImplicitRegOnnx.Runtime.Data;
 
 /// <summary>
@@ -35,17 +36,16 @@ internal sealed class EpochSampler
         KeepLast = keepLast;
         if (BatchesPerEpoch == 0)
         {
-            throw new ArgumentException(
-                exampleCount == 0
-                    ? "The data set has no examples."
-                    : $"The batch size {batchSize} exceeds the {exampleCount} examples and the last incomplete batch is dropped, so an epoch has no batch; lower the batch size or keep the last batch.",
-                nameof(batchSize));
+            // The caller's data and options are at fault, not the caller's code: bad input naming the option.
+            throw exampleCount == 0
+                ? ImplicitRegException.BadInput("the training data has no examples; give data with at least one example")
+                : ImplicitRegException.BadParameter("TrainerOptions.BatchSize",
+                    $"{batchSize} exceeds the {exampleCount} examples and the last incomplete batch is dropped, so an epoch has no batch; lower the batch size or keep the last batch (TrainerOptions.KeepLast)");
         }
         if (state.Epoch < 0 || state.Position < 0 || state.Position > ExamplesPerEpoch)
         {
-            throw new ArgumentException(
-                $"Sampler state (epoch {state.Epoch}, position {state.Position}) does not fit {exampleCount} examples in batches of {batchSize}.",
-                nameof(state));
+            throw ImplicitRegException.BadInput(
+                $"the saved sampler state (epoch {state.Epoch}, position {state.Position}) does not fit {exampleCount} examples in batches of {batchSize}; resume with the data and batch size of the run that saved it");
         }
         Seed = state.Seed;
         Epoch = state.Epoch;

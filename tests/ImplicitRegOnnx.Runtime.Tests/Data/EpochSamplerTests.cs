@@ -1,3 +1,4 @@
+using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Data;
 
 namespace ImplicitRegOnnx.Runtime.Tests.Data;
@@ -65,8 +66,11 @@ public class EpochSamplerTests
     [Fact]
     public void Batch_larger_than_the_data_needs_keep_last()
     {
-        Assert.Throws<ArgumentException>(() => new EpochSampler(5, 8, seed: 1));
-        Assert.Throws<ArgumentException>(() => new EpochSampler(0, 1, seed: 1, keepLast: true));
+        var tooLarge = Assert.Throws<ImplicitRegException>(() => new EpochSampler(5, 8, seed: 1));
+        Assert.Equal(ErrorKind.BadInput, tooLarge.Kind);
+        Assert.Equal("TrainerOptions.BatchSize", tooLarge.Parameter);
+        Assert.StartsWith("TrainerOptions.BatchSize 8 exceeds the 5 examples", tooLarge.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorKind.BadInput, Assert.Throws<ImplicitRegException>(() => new EpochSampler(0, 1, seed: 1, keepLast: true)).Kind);
     }
 
     [Fact]
@@ -113,7 +117,7 @@ public class EpochSamplerTests
     [Fact]
     public void A_state_that_does_not_fit_is_refused()
     {
-        Assert.Throws<ArgumentException>(() => new EpochSampler(10, 3, new SamplerState(1, 0, 10)));
-        Assert.Throws<ArgumentException>(() => new EpochSampler(10, 3, new SamplerState(1, -1, 0)));
+        Assert.Equal(ErrorKind.BadInput, Assert.Throws<ImplicitRegException>(() => new EpochSampler(10, 3, new SamplerState(1, 0, 10))).Kind);
+        Assert.Equal(ErrorKind.BadInput, Assert.Throws<ImplicitRegException>(() => new EpochSampler(10, 3, new SamplerState(1, -1, 0))).Kind);
     }
 }
