@@ -86,7 +86,7 @@ internal static class TrainCommand
     }
 
     /// <summary>Runs <see cref="TrainingWorkflow.TrainFromFiles"/>, printing progress and the result; writes the summary JSON.</summary>
-    public static int Execute(CommandContext context, TrainFromFilesOptions options, string? summaryPath, ICollectives? world = null)
+    private static int Execute(CommandContext context, TrainFromFilesOptions options, string? summaryPath, ICollectives? world = null)
     {
         var printer = new ConsolePrinter(context, options.ModelPath);
         // Ctrl+C (SIGINT) or SIGTERM: the trainer finishes the step it is in, writes a checkpoint when
@@ -113,7 +113,7 @@ internal static class TrainCommand
             result.Best is { } best && options.Trainer.KeepBestPath is { } path ? Invariant($"best {result.Monitor} {best.Best:0.0000} at epoch {best.BestEpoch + 1}: {path}") : null,
             result.ExportPath is { } exported ? $"wrote {exported}" : null,
         };
-        Array.ForEach(lines, line => { if (line is not null) { context.Out.WriteLine(line); } });
+        lines.OfType<string>().ToList().ForEach(context.Out.WriteLine);
         if (summaryPath is not null && result.Writes)
         {
             TrainingSummary.From(result).Write(summaryPath);
