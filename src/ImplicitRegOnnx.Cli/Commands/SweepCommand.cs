@@ -18,7 +18,7 @@ internal static class SweepCommand
         // The library's table of training settings is the run-key contract; each value means what it means for train.
         var lists = TrainingSettings.Table.Select(s => new Option<string?>("--" + s.Name)
         {
-            Description = $"{s.Description} As for train (default {s.Default ?? "unset"}); a comma-separated list sweeps over its values.",
+            Description = $"{s.Description} As for train{(s.Default is null ? "" : $" (default {s.Default})")}; a comma-separated list sweeps over its values.",
         }).ToList();
         var model = new Argument<string?>("MODEL") { Description = "The .onnx inference model (a preset's default: models/mlp_relu.onnx).", Arity = ArgumentArity.ZeroOrOne };
         var data = new Option<string?>("--data") { Description = "Training data (as for train); a preset's default: Debian's Fashion-MNIST training images." };
