@@ -81,6 +81,17 @@ internal static class FlagNames
         ["BenchOptions.Threads"] = "--threads",
         ["OptimizeOptions.Tolerance"] = "--rtol and --atol",
         ["OptimizeOptions.Verify Never"] = "--no-verify",
+        // The training side's library entry points (sweep from files, evaluate from files, bench).
+        ["SweepFromFilesOptions.Preset"] = "--preset",
+        ["SweepFromFilesOptions.Experiments"] = "--experiments",
+        ["SweepFromFilesOptions.Zip"] = "--zip",
+        ["SweepFromFilesOptions.PlotX"] = "--plot-x",
+        ["SweepFromFilesOptions.DataPath"] = "--data",
+        ["SweepFromFilesOptions.TestDataPath"] = "--test-data",
+        ["SweepFromFilesOptions.TrainSize"] = "--train-size",
+        ["SweepFromFilesOptions.TestSize"] = "--test-size",
+        ["EvaluateFromFilesOptions.DataPath"] = "--data",
+        ["BenchOptions.Device"] = "--device",
     };
 
     // Longest names first, so that no name is replaced inside a longer one; whole names only.

@@ -116,7 +116,7 @@ public sealed class DistributedTrainTests(ITestOutputHelper output) : IDisposabl
         var options = ParseTrainOptions(Train(2));
         var model = ModelFiles.LoadDefault();
         var input = model.Graph.RequiredInputs.Single().Name;
-        var (train, _) = TrainCommand.LoadData(ModelFiles.LoadDefault(), null, null, null, "none");
+        var (train, _) = DigitsData.LoadEmbedded();
         var c = (float)options.Step.Gradient.Penalty.Coefficient;
         var step = StepModelBuilder.Build(model, options.Step with { Form = StepModelForm.GradientsOut, ConstantEvaluator = OrtConstantEvaluator.Instance });
         var lossOnly = StepModelBuilder.Build(model, options.Step with
@@ -255,7 +255,7 @@ public sealed class DistributedTrainTests(ITestOutputHelper output) : IDisposabl
     public void ARankThatFailsEndsTheJobWithItsRankMessageAndExitCode()
     {
         RequireMpirun();
-        var (train, _) = TrainCommand.LoadData(ModelFiles.LoadDefault(), null, null, null, "none");
+        var (train, _) = DigitsData.LoadEmbedded();
         var count = train.Count;
         NpzArchive.Write(_temp.File("good.npz"), new Dictionary<string, Tensor> { ["x"] = train.Features, ["y"] = train.Labels });
         var narrow = Tensor.FromArray(new float[count * 63], [count, 63]);
@@ -394,7 +394,6 @@ public sealed class DistributedTrainTests(ITestOutputHelper output) : IDisposabl
         }
         var parsed = command.Parse(arguments[1..]);
         Assert.Empty(parsed.Errors);
-        var (options, loss) = set.Parse(parsed);
-        return TrainOptionSet.WithLoss(options, loss, classLabels: true);
+        return set.Parse(parsed).TrainerFor(classLabels: true);
     }
 }

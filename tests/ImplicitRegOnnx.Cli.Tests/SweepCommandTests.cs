@@ -110,4 +110,9 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("another setup", Assert.Single(run.StderrLines), StringComparison.Ordinal);
     }
+
+    /// <summary>sweep offers the library's sweepable options (the run-key contract) and train the same settings: the two lists must agree.</summary>
+    [Fact]
+    public void TheSweepableOptionsAreTrainsOptions() =>
+        Assert.Equal(SweepableOptions.Names.Select(n => "--" + n), new Commands.TrainOptionSet().Names);
 }

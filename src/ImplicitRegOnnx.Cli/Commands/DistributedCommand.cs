@@ -13,29 +13,16 @@ internal static class DistributedCommand
 {
     public static int Run(CommandContext context, Func<CommandContext, ICollectives, int> body)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(body);
         MpiLaunch? launch = null;
-        var code = ErrorHandling.Guard(context, () =>
-        {
-            launch = MpiLaunch.FromEnvironment();
-            return ExitCodes.Ok;
-        });
-        if (code != ExitCodes.Ok)
-        {
-            return code;
-        }
+        var code = ErrorHandling.Guard(context, () => (launch = MpiLaunch.FromEnvironment()) is null ? body(context, new SingleProcessCollectives()) : ExitCodes.Ok);
         if (launch is null)
         {
-            return ErrorHandling.Guard(context, () => body(context, new SingleProcessCollectives()));
+            return code;
         }
         var where = "";
         return DistributedRun.Execute(world =>
         {
-            if (world.Size > 1)
-            {
-                where = string.Create(CultureInfo.InvariantCulture, $"rank {world.Rank} of {world.Size}: ");
-            }
+            where = world.Size > 1 ? string.Create(CultureInfo.InvariantCulture, $"rank {world.Rank} of {world.Size}: ") : "";
             var own = world.Rank == 0 ? context : new CommandContext(TextWriter.Null, context.Error) { Verbose = context.Verbose, Command = context.Command };
             return body(own, world);
         }, e => ErrorHandling.ReportException(context, e, where));

@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using ImplicitRegOnnx.Onnx;
-using ImplicitRegOnnx.Runtime;
 using ImplicitRegOnnx.Runtime.Data;
+using ImplicitRegOnnx.Runtime.Training;
 using ImplicitRegOnnx.Training;
 
 namespace ImplicitRegOnnx.Cli.Commands;
 
-/// <summary><c>implicitreg eval MODEL --data D</c>: loss (and accuracy, for class labels) of a model on a data set.</summary>
+/// <summary><c>implicitreg eval MODEL --data D</c>: loss (and accuracy, for class labels) of a model on a data set (<see cref="EvaluationWorkflow.EvaluateFromFiles"/>).</summary>
 internal static class EvalCommand
 {
     public static Command Create(CommandContext context)
@@ -19,43 +18,23 @@ internal static class EvalCommand
         var normalize = new Option<string>("--normalize") { Description = "none, scale, scale:D, standardize or minmax (as used in training).", DefaultValueFactory = _ => "none" };
         var command = new Command("eval", "Evaluate a model's loss and accuracy on data.");
         command.Arguments.Add(model);
-        command.Options.Add(data);
-        command.Options.Add(labelColumn);
-        command.Options.Add(loss);
-        command.Options.Add(normalize);
+        new Option[] { data, labelColumn, loss, normalize }.ToList().ForEach(command.Options.Add);
         command.SetAction(parsed => ErrorHandling.Guard(context, () =>
         {
             var modelPath = parsed.GetValue(model);
-            var dataPath = parsed.GetValue(data);
-            if (modelPath is not null && dataPath is null)
+            var options = new EvaluateFromFilesOptions
             {
-                throw ImplicitRegException.BadInput("--data is required with a MODEL");
-            }
-            var inference = modelPath is null ? ModelFiles.LoadDefault() : ModelFiles.Load(modelPath, context);
-            Dataset dataset;
-            if (dataPath is null)
-            {
-                using var stream = typeof(EvalCommand).Assembly.GetManifestResourceStream("ImplicitRegOnnx.Cli.Digits.csv.gz")!;
-                dataset = DigitsData.Load(stream, "embedded digits data").Test;
-            }
-            else
-            {
-                dataset = DataFiles.LoadTrainTest(dataPath, null, DataInput.Of(inference), parsed.GetValue(normalize)!,
-                    new DataLoadOptions { LabelColumn = parsed.GetValue(labelColumn) }).Train;
-            }
-            var lossName = parsed.GetValue(loss) ?? (dataset.HasClassLabels ? "cross-entropy" : "mse");
-            if (!Losses.TryParse(lossName, out var kind))
-            {
-                throw ImplicitRegException.BadInput($"--loss {lossName}: use one of {string.Join(", ", Losses.Names)}");
-            }
-            var result = ErrorHandling.About(modelPath ?? ModelFiles.DefaultModelName, () =>
-                ModelEvaluation.Run(inference, dataset, new GradientModelOptions { Loss = kind, Penalty = new PenaltyOptions { Mode = PenaltyMode.None } }));
-            var line = string.Create(CultureInfo.InvariantCulture, $"{result.Examples} examples  loss {result.Loss:0.0000}");
-            if (result.Accuracy is { } a)
-            {
-                line += string.Create(CultureInfo.InvariantCulture, $"  accuracy {a * 100:0.00}%");
-            }
-            context.Out.WriteLine(line);
+                ModelPath = modelPath ?? ModelFiles.DefaultModelName,
+                DataPath = modelPath is null ? null : parsed.GetValue(data),
+                Data = modelPath is null ? DigitsData.LoadEmbedded().Test : null,
+                LabelColumn = parsed.GetValue(labelColumn),
+                Normalize = parsed.GetValue(normalize)!,
+                Loss = parsed.GetValue(loss) is { } name ? OptionNames.ParseLoss(name) : null,
+            };
+            options.Validate();
+            var result = EvaluationWorkflow.EvaluateFromFiles(options with { Model = modelPath is null ? ModelFiles.LoadDefault() : ModelFiles.Load(modelPath, context) });
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.Examples} examples  loss {result.Loss:0.0000}")
+                + (result.Accuracy is { } a ? string.Create(CultureInfo.InvariantCulture, $"  accuracy {a * 100:0.00}%") : ""));
             return ExitCodes.Ok;
         }));
         return command;

@@ -90,4 +90,32 @@ public static class SweepGrid
         }
         return items;
     }
+
+    /// <summary>Settings given as comma-separated lists ("lr" → "0.05,0.1"), split (<see cref="SplitList(string)"/>); an empty item names the setting's parameter.</summary>
+    /// <param name="lists">Setting name (<see cref="Training.TrainingSettings.Names"/>) → its comma-separated values, in the order given.</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: an item is empty.</exception>
+    public static IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> SplitLists(IEnumerable<KeyValuePair<string, string>> lists) =>
+        [.. lists.Select(l => KeyValuePair.Create(l.Key, SplitList(l.Value, Training.TrainingSettings.Find(l.Key)?.Parameter ?? l.Key)))];
+
+    /// <summary>Zipped groups given as comma-separated names ("batch-size,lr"; leading dashes ignored), for <see cref="Axes"/>.</summary>
+    /// <param name="groups">One comma-separated list of setting names per group.</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming <c>SweepFromFilesOptions.Zip</c>: an item is empty.</exception>
+    public static IReadOnlyList<IReadOnlyList<string>> SplitZip(IEnumerable<string> groups) =>
+        [.. groups.Select(g => (IReadOnlyList<string>)[.. SplitList(g, "SweepFromFilesOptions.Zip").Select(n => n.TrimStart('-'))])];
+
+    /// <summary>Splits a list value as <see cref="SplitList(string)"/>, an error naming <paramref name="parameter"/> in front.</summary>
+    /// <param name="list">The comma-separated items.</param>
+    /// <param name="parameter">What the list was given for (e.g. <c>SweepFromFilesOptions.Experiments</c>).</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: an item is empty.</exception>
+    public static IReadOnlyList<string> SplitList(string list, string parameter)
+    {
+        try
+        {
+            return SplitList(list);
+        }
+        catch (ImplicitRegException e)
+        {
+            throw e.Within(parameter);
+        }
+    }
 }

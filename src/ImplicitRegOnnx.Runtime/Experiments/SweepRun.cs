@@ -10,7 +10,7 @@ using ImplicitRegOnnx.Runtime.Training;
 namespace ImplicitRegOnnx.Runtime.Experiments;
 
 /// <summary>
-/// The options a sweep point may set, by name: the names of a point's values, of its <see cref="SweepPoint.Key"/>
+/// The options a sweep point may set, by name (the training settings, <see cref="TrainingSettings.Table"/>): the names of a point's values, of its <see cref="SweepPoint.Key"/>
 /// and so of its run folder under runs/ (<see cref="SweepPoint.FolderName"/>). They are the run-key contract:
 /// renaming one would make every finished run of a resumed sweep unrecognizable. <c>implicitreg sweep</c>
 /// offers each as an option (<c>--lr 0.05,0.1</c>) with the meaning it has for <c>implicitreg train</c>.
@@ -18,8 +18,7 @@ namespace ImplicitRegOnnx.Runtime.Experiments;
 public static class SweepableOptions
 {
     /// <summary>The names, in the order the CLI lists them.</summary>
-    public static IReadOnlyList<string> Names { get; } =
-        ["loss", "epochs", "batch-size", "lr", "lr-schedule", "warmup-steps", "coefficient", "lambda", "penalty", "microbatches", "optimizer", "seed", "max-steps", "keep-last"];
+    public static IReadOnlyList<string> Names => TrainingSettings.Names;
 
     /// <summary>The name of the seed option, which aggregation averages over (<see cref="SweepAggregation.SeedOption"/>).</summary>
     public static string Seed => SweepAggregation.SeedOption;
@@ -43,8 +42,11 @@ public sealed record SweepOptions
     /// <summary>The experiments: named groups of series of points (<see cref="SweepExperiment"/>); a point in several runs once.</summary>
     public required IReadOnlyList<SweepExperiment> Experiments { get; init; }
 
-    /// <summary>The training options of a point (its values as <c>implicitreg train</c> reads them); threads and device are set by the sweep.</summary>
-    public required Func<SweepPoint, TrainerOptions> PointOptions { get; init; }
+    /// <summary>
+    /// The training options of a point; null (the default): its values read as training settings (<see cref="TrainingSettings.Parse"/>,
+    /// as <c>implicitreg train</c> reads its options), the loss chosen from the training labels. Threads and device are set by the sweep.
+    /// </summary>
+    public Func<SweepPoint, TrainerOptions>? PointOptions { get; init; }
 
     /// <summary>The folder for runs/KEY/result.json, setup.json and one folder of result files per named experiment (created if missing).</summary>
     public required string OutputDirectory { get; init; }
@@ -112,7 +114,7 @@ public sealed record SweepResult(IReadOnlyList<RunResult> Runs, IReadOnlyList<Sw
 /// (resumable: <see cref="SweepRunner"/> skips points whose result exists), and writes each experiment's
 /// results (<see cref="ResultFiles"/>: CSV, JSON lines, summary over seeds, Markdown table).
 /// </summary>
-public static class SweepRun
+public static partial class SweepRun
 {
     /// <summary>The file in the output folder that records the setup.</summary>
     public const string SetupFileName = "setup.json";
@@ -132,7 +134,8 @@ public static class SweepRun
         // Every point is checked before anything runs, so a bad value fails at once, naming its point.
         var optionsByKey = points.ToDictionary(p => p.Key, p => About($"sweep point {p.Key}", () =>
         {
-            var o = options.PointOptions(p) with { Threads = options.ThreadsPerRun, Device = Device.Cpu };
+            var given = options.PointOptions?.Invoke(p) ?? TrainingSettings.Parse(p.Values).TrainerFor(options.Train.HasClassLabels);
+            var o = given with { Threads = options.ThreadsPerRun, Device = Device.Cpu };
             o.Validate();
             return o;
         }), StringComparer.Ordinal);

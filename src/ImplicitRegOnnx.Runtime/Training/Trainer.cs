@@ -319,6 +319,18 @@ public sealed class Trainer : IDisposable
     /// <summary>The device the steps run on, e.g. "cpu" or "cuda:0" (auto says why it fell back).</summary>
     public string DeviceDescription { get; }
 
+    /// <summary>The penalty as the step model's metadata records it, for a start line: "no penalty", or e.g. "exact penalty c = ε(t)/4, n = 2".</summary>
+    public string PenaltyDescription
+    {
+        get
+        {
+            var metadata = _step.Model.MetadataProps;
+            string Meta(string key) => metadata.LastOrDefault(e => e.Key == "implicitreg." + key)?.Value ?? "?";
+            var scale = Options.PenaltyCoefficient is { } c ? FormattableString.Invariant($"c = {c:g4}") : "c = ε(t)/4";
+            return Meta("penalty") == "none" ? "no penalty" : $"{Meta("penalty")} penalty {scale}, n = {Meta("microbatches")}";
+        }
+    }
+
     /// <summary>The step a resumed run started from (0 for a fresh run).</summary>
     public long ResumedFromStep { get; private set; }
 

@@ -66,7 +66,9 @@ public sealed record TrainFromFilesOptions
         }
         if ((DataPath is null) == (Train is null))
         {
-            throw ImplicitRegException.BadParameter("TrainFromFilesOptions.DataPath", "or TrainFromFilesOptions.Train: give exactly one, the training data");
+            throw ImplicitRegException.BadParameter("TrainFromFilesOptions.DataPath", DataPath is null
+                ? $"is required: give the training data of {ModelPath} (or TrainFromFilesOptions.Train, data in memory)"
+                : "and TrainFromFilesOptions.Train both give training data; give one");
         }
         if (TestDataPath is not null && Test is not null)
         {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using ImplicitRegOnnx.Onnx;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
@@ -31,6 +33,23 @@ public sealed record BenchOptions
 
     /// <summary>When set, ONNX Runtime writes its per-node profile of the steps to PREFIX_&lt;date&gt;.json.</summary>
     public string? ProfilePrefix { get; init; }
+
+    /// <summary>
+    /// The step model options of <c>implicitreg bench</c> for a loss and a penalty: the default optimizer and, with a penalty,
+    /// c = 0.025 (λ = 0.1) on <paramref name="microbatches"/> microbatches.
+    /// </summary>
+    /// <param name="loss">The loss (<see cref="OptionNames.ParseLoss"/>).</param>
+    /// <param name="penalty">The penalty mode (<see cref="OptionNames.ParsePenaltyMode"/>).</param>
+    /// <param name="microbatches">n microbatches of the penalty; must divide <see cref="Batch"/>.</param>
+    public static StepModelOptions StepFor(LossKind loss, PenaltyMode penalty, int microbatches = 1) => new()
+    {
+        Gradient = new GradientModelOptions
+        {
+            Loss = loss,
+            Penalty = new PenaltyOptions { Mode = penalty, Coefficient = penalty == PenaltyMode.None ? 0 : 0.025, Microbatches = microbatches },
+        },
+        ConstantEvaluator = OrtConstantEvaluator.Instance,
+    };
 
     /// <summary>Checks the counts and the step options.</summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the bad property.</exception>
@@ -81,6 +100,84 @@ public sealed record BenchResult(string Model, PenaltyMode Penalty, int Batch, i
 
     /// <summary>The median step time in seconds.</summary>
     public double MedianStepSeconds => Quantile(0.5);
+
+    /// <summary>The report of <c>implicitreg bench --json</c> (seconds and MiB, rounded).</summary>
+    public BenchReport Report() => new()
+    {
+        Model = Model,
+        Penalty = Penalty.Name(),
+        Batch = Batch,
+        Threads = Threads,
+        Device = Device,
+        Steps = StepSeconds.Count,
+        MedianStepSeconds = Quantile(0.5),
+        P10StepSeconds = Quantile(0.1),
+        P90StepSeconds = Quantile(0.9),
+        CpuStepSeconds = Math.Round(CpuStepSeconds, 4),
+        BuildSeconds = Math.Round(BuildSeconds, 4),
+        ForwardNodes = ForwardNodes,
+        StepNodes = StepNodes,
+        PeakMemoryMb = Math.Round(PeakMemoryMb, 1),
+        StepPeakMemoryMb = StepAddedMemoryMb is null ? null : StepPeakMemoryMb is { } peak ? Math.Round(peak, 1) : null,
+        StepAddedMemoryMb = StepPeakMemoryMb is null ? null : StepAddedMemoryMb is { } added ? Math.Round(added, 1) : null,
+    };
+}
+
+/// <summary>A <see cref="BenchResult"/> as JSON with snake_case names; the step memory fields only where known (Linux).</summary>
+public sealed record BenchReport
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>The model file.</summary>
+    [JsonPropertyName("model")] public string Model { get; init; } = "";
+
+    /// <summary>The penalty mode's name.</summary>
+    [JsonPropertyName("penalty")] public string Penalty { get; init; } = "";
+
+    /// <summary>Examples per step.</summary>
+    [JsonPropertyName("batch")] public int Batch { get; init; }
+
+    /// <summary>ONNX Runtime threads asked for (0: its default).</summary>
+    [JsonPropertyName("threads")] public int Threads { get; init; }
+
+    /// <summary>The execution provider that ran the steps.</summary>
+    [JsonPropertyName("device")] public string Device { get; init; } = "";
+
+    /// <summary>Timed steps.</summary>
+    [JsonPropertyName("steps")] public int Steps { get; init; }
+
+    /// <summary>Median step time, seconds.</summary>
+    [JsonPropertyName("median_step_s")] public double MedianStepSeconds { get; init; }
+
+    /// <summary>10th percentile of the step time, seconds.</summary>
+    [JsonPropertyName("p10_step_s")] public double P10StepSeconds { get; init; }
+
+    /// <summary>90th percentile of the step time, seconds.</summary>
+    [JsonPropertyName("p90_step_s")] public double P90StepSeconds { get; init; }
+
+    /// <summary>Processor time per step, seconds.</summary>
+    [JsonPropertyName("cpu_step_s")] public double CpuStepSeconds { get; init; }
+
+    /// <summary>Time to build the step model, seconds.</summary>
+    [JsonPropertyName("build_s")] public double BuildSeconds { get; init; }
+
+    /// <summary>Nodes of the inference model.</summary>
+    [JsonPropertyName("forward_nodes")] public int ForwardNodes { get; init; }
+
+    /// <summary>Nodes of the step model.</summary>
+    [JsonPropertyName("step_nodes")] public int StepNodes { get; init; }
+
+    /// <summary>Peak resident size of the process, MiB.</summary>
+    [JsonPropertyName("peak_memory_mb")] public double PeakMemoryMb { get; init; }
+
+    /// <summary>Peak resident size while the steps ran, MiB; null where unknown.</summary>
+    [JsonPropertyName("step_peak_memory_mb")] public double? StepPeakMemoryMb { get; init; }
+
+    /// <summary>What the session and the steps added, MiB; null where unknown.</summary>
+    [JsonPropertyName("step_added_memory_mb")] public double? StepAddedMemoryMb { get; init; }
+
+    /// <summary>The report as indented JSON, with a final newline.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Indented) + "\n";
 }
 
 /// <summary>

@@ -1,10 +1,15 @@
 using System.Globalization;
-using ImplicitRegOnnx.Runtime.Experiments;
 
-namespace ImplicitRegOnnx.Cli.Commands;
+namespace ImplicitRegOnnx.Runtime.Experiments;
 
 /// <summary>What a preset fixes besides its experiments: model, data, subset sizes.</summary>
-internal sealed record SweepSetup(string Model, string Data, string TestData, int TrainSize, int TestSize, string Normalize);
+/// <param name="Model">The inference model, relative to the repository root (models/).</param>
+/// <param name="Data">The training images (IDX).</param>
+/// <param name="TestData">The test images (IDX).</param>
+/// <param name="TrainSize">The first N training examples used.</param>
+/// <param name="TestSize">The first N test examples used.</param>
+/// <param name="Normalize">The normalization (<see cref="Data.Normalization.Parse"/>).</param>
+public sealed record SweepPresetSetup(string Model, string Data, string TestData, int TrainSize, int TestSize, string Normalize);
 
 /// <summary>
 /// The experiments of docs/reproduction.md (Smith et al., ICLR 2021): (a) plain SGD learning-rate sweep,
@@ -14,24 +19,32 @@ internal sealed record SweepSetup(string Model, string Data, string TestData, in
 /// penalty, where present, is exact (double backward). λ is the toolkit's: c = λ/4 multiplies the mean
 /// over microbatches of ||∇C_j||², so λ = ε with microbatches of the SGD batch size is the paper's term.
 /// </summary>
-internal static class SweepPresets
+public static class SweepPresets
 {
+    /// <summary>Where Debian's dataset-fashion-mnist package puts Fashion-MNIST, the presets' data.</summary>
     public const string FashionMnist = "/usr/share/datasets/fashion-mnist";
 
+    /// <summary>The preset names: quick (about 20 minutes on 2 cores) and full (hours).</summary>
     public static IReadOnlyList<string> Names { get; } = ["quick", "full"];
 
     /// <summary>Model, data and subset sizes of a preset.</summary>
-    public static SweepSetup Setup(string preset) => preset switch
+    /// <param name="preset">One of <see cref="Names"/>.</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming <c>SweepFromFilesOptions.Preset</c>: an unknown preset.</exception>
+    public static SweepPresetSetup Setup(string preset) => preset switch
     {
-        "quick" => new SweepSetup("models/mlp_relu.onnx", $"{FashionMnist}/train-images-idx3-ubyte.gz", $"{FashionMnist}/t10k-images-idx3-ubyte.gz", 4096, 5000, "scale"),
-        _ => new SweepSetup("models/mlp_relu.onnx", $"{FashionMnist}/train-images-idx3-ubyte.gz", $"{FashionMnist}/t10k-images-idx3-ubyte.gz", 16384, 10000, "scale"),
+        "quick" => new SweepPresetSetup("models/mlp_relu.onnx", $"{FashionMnist}/train-images-idx3-ubyte.gz", $"{FashionMnist}/t10k-images-idx3-ubyte.gz", 4096, 5000, "scale"),
+        "full" => new SweepPresetSetup("models/mlp_relu.onnx", $"{FashionMnist}/train-images-idx3-ubyte.gz", $"{FashionMnist}/t10k-images-idx3-ubyte.gz", 16384, 10000, "scale"),
+        _ => throw ImplicitRegException.BadParameter("SweepFromFilesOptions.Preset", $"{preset}: unknown preset; use one of {string.Join(", ", Names)}"),
     };
 
     /// <summary>The experiments of a preset; <paramref name="seeds"/> replaces the preset's seeds when given.</summary>
+    /// <param name="preset">One of <see cref="Names"/>.</param>
+    /// <param name="seeds">The seeds of every run of experiments a to d (e runs one seed); null: the preset's (3 quick, 5 full).</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>: an unknown preset.</exception>
     public static IReadOnlyList<SweepExperiment> Experiments(string preset, IReadOnlyList<string>? seeds = null)
     {
-        var quick = preset == "quick";
         var setup = Setup(preset);
+        var quick = preset == "quick";
         var s = seeds ?? (quick ? ["1", "2", "3"] : ["1", "2", "3", "4", "5"]);
         var epochs = quick ? "30" : "60";
         string[] lrs = quick

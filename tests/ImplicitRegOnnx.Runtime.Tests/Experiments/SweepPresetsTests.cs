@@ -1,9 +1,8 @@
-using System.CommandLine;
 using System.Globalization;
-using ImplicitRegOnnx.Cli.Commands;
+using ImplicitRegOnnx.Runtime.Experiments;
 using ImplicitRegOnnx.Runtime.Training;
 
-namespace ImplicitRegOnnx.Cli.Tests;
+namespace ImplicitRegOnnx.Runtime.Tests.Experiments;
 
 public class SweepPresetsTests
 {
@@ -15,18 +14,14 @@ public class SweepPresetsTests
     public void EveryPointOfEveryExperimentParsesAsTrainOptions(string preset, int seeds)
     {
         var experiments = SweepPresets.Experiments(preset);
-        var training = new TrainOptionSet();
-        var command = new Command("point");
-        training.AddTo(command);
 
         Assert.Equal(["a-lr-sweep", "b-explicit-penalty", "c-batch-scaling", "d-microbatch-penalty", "e-full-batch"], experiments.Select(e => e.Name));
         foreach (var point in experiments.SelectMany(e => e.Points))
         {
-            var parsed = command.Parse([.. point.Values.SelectMany(p => new[] { "--" + p.Key, p.Value })]);
-            Assert.Empty(parsed.Errors);
-            var (options, _) = training.Parse(parsed);
-            Assert.Equal(Training.OptimizerKind.Sgd, options.Step.Optimizer.Kind);
-            Assert.Equal(Runtime.Training.LearningRateSchedule.Constant, options.Schedule);
+            var options = TrainingSettings.Parse(point.Values).TrainerFor(classLabels: true);
+            options.Validate();
+            Assert.Equal(ImplicitRegOnnx.Training.OptimizerKind.Sgd, options.Step.Optimizer.Kind);
+            Assert.Equal(LearningRateSchedule.Constant, options.Schedule);
             Assert.Equal(0, options.BatchSize % options.Step.Gradient.Penalty.Microbatches);
         }
         Assert.All(experiments.Take(4), e => Assert.All(e.Series, s => Assert.Equal(seeds, s.Points.Select(p => p["seed"]).Distinct().Count())));
@@ -51,12 +46,15 @@ public class SweepPresetsTests
         Assert.Equal(experiments["a"].Points.Select(p => p.Key), experiments["b"].Series[0].Points.Select(p => p.Key));
     }
 
-    /// <summary>sweep offers the library's sweepable options (the run-key contract), each parsed by train's option set: the two lists must agree.</summary>
-    [Fact]
-    public void TheSweepableOptionsAreTrainsOptions() =>
-        Assert.Equal(Runtime.Experiments.SweepableOptions.Names.Select(n => "--" + n), new TrainOptionSet().Names);
-
     [Fact]
     public void GivenSeedsReplaceThePresetsSeeds() =>
         Assert.All(SweepPresets.Experiments("quick", ["7"]).Take(4).SelectMany(e => e.Points), p => Assert.Equal("7", p["seed"]));
+
+    [Fact]
+    public void UnknownPresetsNameTheParameter()
+    {
+        var error = Assert.Throws<ImplicitRegException>(() => SweepPresets.Experiments("slow"));
+        Assert.Equal("SweepFromFilesOptions.Preset", error.Parameter);
+        Assert.Contains("quick, full", error.Message, StringComparison.Ordinal);
+    }
 }
