@@ -35,7 +35,7 @@ public static class ModelEvaluation
         ArgumentNullException.ThrowIfNull(eval);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        data = data.ForInputs(inputs, eval.Graph.RequiredInputs.Where(v => v.Name == GradientModelBuilder.Target).Select(DataInput.Of).FirstOrDefault());
+        data = data.ForInputs(inputs, DataInput.TargetOf(eval, output, loss is { } kind && kind.TargetIsClassIndex()));
         if (data.Target is null && eval.Graph.RequiredInputs.Any(v => v.Name == GradientModelBuilder.Target))
         {
             throw ImplicitRegException.BadInput(

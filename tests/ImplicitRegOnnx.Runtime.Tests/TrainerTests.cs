@@ -80,4 +80,21 @@ public class TrainerTests
         Assert.Equal("TrainerOptions.LearningRate", Assert.Throws<ImplicitRegException>(() =>
             new Trainer(Model.Load(TestPaths.Model("mlp_tanh.onnx")), Options(epochs: 3) with { LearningRate = float.PositiveInfinity })).Parameter);
     }
+
+    [Theory]
+    [InlineData(10L)]
+    [InlineData(-1L)]
+    public void A_class_label_outside_the_models_classes_is_bad_input_before_any_step(long label)
+    {
+        // mlp_tanh scores 10 classes: a label of 10 (or -1) would make ONNX Runtime's gather fail mid-run.
+        var (train, _) = DigitsData.Load(TestPaths.Model("data/digits.csv.gz"));
+        var labels = train.Take(64).Labels.ToInt64s();
+        labels[37] = label;
+        var data = Dataset.FromArrays(train.Take(64).FeatureValues.ToArray(), train.ExampleShape, labels);
+        using var trainer = new Trainer(Model.Load(TestPaths.Model("mlp_tanh.onnx")), Options(epochs: 1));
+        var error = Assert.Throws<ImplicitRegException>(() => trainer.Fit(data));
+        Assert.Equal(ErrorKind.BadInput, error.Kind);
+        Assert.Contains($"holds the class label {label} (example 37) but the model scores 10 classes; labels must be 0 to 9", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, trainer.Steps);
+    }
 }

@@ -308,7 +308,23 @@ public sealed class Dataset
             var tensor = labels.ToTensor();
             labels = DataArray.FromTensor(Tensor.FromDoubles(type, tensor.ToDoubles(), tensor.Dims, TargetName));
         }
-        return Fit(labels, target, where, "the loss's target");
+        labels = Fit(labels, target, where, "the loss's target");
+        if (target.Classes is { } classes && labels.ElementType == ElementType.Int64)
+        {
+            // Cross-entropy and nll gather the score of each label (ONNX SoftmaxCrossEntropyLoss, NegativeLogLikelihoodLoss):
+            // a label outside [0, C) would fail inside ONNX Runtime's kernel, or silently read nothing.
+            var values = labels.Values<long>();
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (values[i] < 0 || values[i] >= classes)
+                {
+                    var example = i / Math.Max(labels.ValuesPerRow, 1);
+                    throw ImplicitRegException.BadInput(
+                        $"{where}: array '{TargetName}' holds the class label {values[i]} (example {example}) but the model scores {classes} classes; labels must be 0 to {classes - 1}");
+                }
+            }
+        }
+        return labels;
     }
 
     private static DataArray Fit(DataArray array, DataInput input, string where, string? role = null)

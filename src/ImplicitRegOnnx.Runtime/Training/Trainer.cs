@@ -234,17 +234,14 @@ public sealed class Trainer : IDisposable
             (_session, DeviceDescription) = Open(_step, options, openStep);
         }
         _inputs = DataInput.Of(inference);
-        _target = TargetOf(_step);
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
         _loss = options.Step.Gradient.LossOutput is null ? options.Step.Gradient.Loss : null;
+        _target = DataInput.TargetOf(_eval, _outputName, _loss is { } kind && kind.TargetIsClassIndex());
         _export = state => ModelExport.WithWeights(inference, state.Where(p => _step.Parameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), "trainer");
         _configuration = Configuration("model " + Sha256(inference.ToBytes()), options, world?.Size ?? 1);
         _fingerprint = Checkpoints.Fingerprint(_configuration);
         _parallel?.CheckAgreement(_fingerprint);
     }
-
-    private static DataInput? TargetOf(StepModel step) =>
-        step.Model.Graph.RequiredInputs.Where(v => v.Name == GradientModelBuilder.Target).Select(DataInput.Of).FirstOrDefault();
 
     private static GradientStepSession OpenGradientsOut(StepModel step, TrainerOptions options, out string device)
     {
@@ -271,9 +268,9 @@ public sealed class Trainer : IDisposable
         _eval = artifacts.Eval!;
         HasEvaluation = artifacts.Eval is not null;
         _inputs = [.. artifacts.ModelInputs.Select(name => DataInput.Of(_step.Model.Graph.Inputs.First(v => v.Name == name)))];
-        _target = TargetOf(_step);
         _outputName = artifacts.ModelOutputs.Count > 0 ? artifacts.ModelOutputs[0] : "";
         _loss = artifacts.Loss;
+        _target = DataInput.TargetOf(artifacts.Eval ?? _step.Model, _outputName, _loss is { } kind && kind.TargetIsClassIndex());
         (_session, DeviceDescription) = Open(_step, options, openStep);
         _export = state => ModelExport.FromStepModel(_step.Model, state, artifacts.StepPath);
         var initial = string.Join(',', _step.InitialState.Select(p => p.Key + ":" + Sha256(p.Value.RawBytes.ToArray())));
