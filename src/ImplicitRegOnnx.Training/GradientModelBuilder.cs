@@ -21,10 +21,19 @@ public sealed record GradientModelOptions
     /// <summary>The model already computes its loss: this scalar output is C (no loss is attached, no target input).</summary>
     public string? LossOutput { get; init; }
 
-    /// <summary>Checks the options that do not depend on the model (the penalty's); graph builders call it before building.</summary>
+    /// <summary>
+    /// Checks the options that do not depend on the model: the penalty's, and that a loss is not chosen
+    /// (<see cref="Loss"/> other than the default) for a model that brings its own (<see cref="LossOutput"/>).
+    /// Graph builders call it before building.
+    /// </summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the bad property.</exception>
     public void Validate()
     {
+        if (LossOutput is not null && Loss != LossKind.CrossEntropy)
+        {
+            throw ImplicitRegException.BadParameter("GradientModelOptions.Loss",
+                "and GradientModelOptions.LossOutput contradict each other: the model either gets a loss attached or has its own");
+        }
         Penalty.Validate();
     }
 }

@@ -21,8 +21,11 @@ public sealed record OptimizerOptions
     /// <summary>Which update rule.</summary>
     public OptimizerKind Kind { get; init; } = OptimizerKind.Sgd;
 
-    /// <summary>Momentum coefficient μ (Momentum only).</summary>
-    public double Momentum { get; init; } = 0.9;
+    /// <summary>Momentum coefficient μ (Momentum only; other optimizers refuse a value other than <see cref="DefaultMomentum"/>).</summary>
+    public double Momentum { get; init; } = DefaultMomentum;
+
+    /// <summary>The default <see cref="Momentum"/>, 0.9.</summary>
+    public const double DefaultMomentum = 0.9;
 
     /// <summary>Use Nesterov momentum (Momentum only).</summary>
     public bool Nesterov { get; init; }
@@ -78,6 +81,7 @@ public sealed record OptimizerOptions
         Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, "OptimizerOptions.WeightDecay", $"must be a non-negative number, got {WeightDecay}");
         Check(double.IsFinite(Momentum) && Momentum >= 0 && Momentum < 1, "OptimizerOptions.Momentum", $"must be in [0, 1), got {Momentum}");
         Check(!Nesterov || Kind == OptimizerKind.Momentum, "OptimizerOptions.Nesterov", $"applies to the momentum optimizer only, but OptimizerOptions.Kind is {Kind}");
+        Check(Momentum == DefaultMomentum || Kind == OptimizerKind.Momentum, "OptimizerOptions.Momentum", $"applies to the momentum optimizer only, but OptimizerOptions.Kind is {Kind}");
         Check(double.IsFinite(Beta1) && Beta1 >= 0 && Beta1 < 1, "OptimizerOptions.Beta1", $"must be in [0, 1), got {Beta1}");
         Check(double.IsFinite(Beta2) && Beta2 >= 0 && Beta2 < 1, "OptimizerOptions.Beta2", $"must be in [0, 1), got {Beta2}");
         Check(double.IsFinite(Epsilon) && Epsilon > 0, "OptimizerOptions.Epsilon", $"must be a positive number, got {Epsilon}");

@@ -16,6 +16,8 @@ public class OptionValidationTests
         { "OptimizerOptions.Momentum", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Momentum, Momentum = 1.5 } }, "must be in [0, 1), got 1.5" },
         { "OptimizerOptions.WeightDecay", new StepModelOptions { Optimizer = new OptimizerOptions { WeightDecay = -1 } }, "must be a non-negative number, got -1" },
         { "OptimizerOptions.Nesterov", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Nesterov = true } }, "applies to the momentum optimizer only" },
+        { "OptimizerOptions.Momentum", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd, Momentum = 0.5 } }, "applies to the momentum optimizer only, but OptimizerOptions.Kind is Sgd" },
+        { "GradientModelOptions.Loss", new StepModelOptions { Gradient = new GradientModelOptions { Loss = LossKind.Mse, LossOutput = "my_loss" } }, "and GradientModelOptions.LossOutput contradict each other" },
         { "OptimizerOptions.Beta2", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Beta2 = 1 } }, "must be in [0, 1), got 1" },
         { "OptimizerOptions.Epsilon", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Epsilon = 0 } }, "must be a positive number, got 0" },
         { "StepModelOptions.Lambda", new StepModelOptions { Lambda = -0.5 }, "must be a non-negative number, got -0.5" },
@@ -58,6 +60,37 @@ public class OptionValidationTests
             Assert.Equal(parameter, e.Parameter);
             Assert.StartsWith($"{parameter} nosuch: the model has no output of that name; its outputs are {model.Graph.Outputs[0].Name}", e.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void TheDefaultMomentumAndLossAreAcceptedWithOtherOptimizersAndALossOutput()
+    {
+        new OptimizerOptions { Kind = OptimizerKind.Adam }.Validate();
+        new OptimizerOptions { Kind = OptimizerKind.Momentum, Momentum = 0.5 }.Validate();
+        new GradientModelOptions { LossOutput = "my_loss" }.Validate();
+    }
+
+    [Theory]
+    [InlineData(0.1, null, 0.1)]
+    [InlineData(null, 0.1, 0.025)]
+    public void TheScaleIsGivenAsCOrAsLambda(double? coefficient, double? lambda, double c) =>
+        Assert.Equal(new PenaltyOptions { Microbatches = 2, Coefficient = c }, new PenaltyOptions { Microbatches = 2 }.WithScale(coefficient, lambda));
+
+    [Fact]
+    public void BothScalesOrNoneWhereOneIsNeededAreRefusedNamingTheParameters()
+    {
+        var both = Assert.Throws<ImplicitRegException>(() => new PenaltyOptions().WithScale(0.1, 0.4));
+        Assert.Equal(ErrorKind.BadInput, both.Kind);
+        Assert.Equal("PenaltyOptions.Coefficient", both.Parameter);
+        Assert.Equal("PenaltyOptions.Coefficient and StepModelOptions.Lambda both set the penalty's scale; give one of them (c = λ/4)", both.Message);
+
+        var none = Assert.Throws<ImplicitRegException>(() => new PenaltyOptions { Mode = PenaltyMode.FiniteDifference }.WithScale(null, null));
+        Assert.Equal("PenaltyOptions.Coefficient", none.Parameter);
+        Assert.Contains("the penalty needs a scale: give PenaltyOptions.Coefficient c or StepModelOptions.Lambda λ", none.Message, StringComparison.Ordinal);
+
+        // No penalty, or a scale that may be left out: c = 0.
+        Assert.Equal(0, new PenaltyOptions { Mode = PenaltyMode.None }.WithScale(null, null).Coefficient);
+        Assert.Equal(0, new PenaltyOptions().WithScale(null, null, required: false).Coefficient);
     }
 
     [Fact]

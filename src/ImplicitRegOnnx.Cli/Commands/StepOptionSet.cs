@@ -11,7 +11,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 internal sealed class StepOptionSet
 {
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "sgd" };
-    private readonly Option<double?> _momentum = new("--momentum") { Description = "μ of --optimizer momentum (default 0.9)." };
+    private readonly Option<double> _momentum = new("--momentum") { Description = "μ of --optimizer momentum.", DefaultValueFactory = _ => OptimizerOptions.DefaultMomentum };
     private readonly Option<bool> _nesterov = new("--nesterov") { Description = "Nesterov momentum (with --optimizer momentum)." };
     private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "L2 weight decay added to the gradient, as in PyTorch." };
     private readonly Option<double> _beta1 = new("--beta1") { Description = "Adam β1.", DefaultValueFactory = _ => 0.9 };
@@ -21,42 +21,28 @@ internal sealed class StepOptionSet
 
     public void AddTo(Command command)
     {
-        ArgumentNullException.ThrowIfNull(command);
         foreach (var option in new Option[] { _optimizer, _momentum, _nesterov, _weightDecay, _beta1, _beta2, _epsilon, _noOptimize })
         {
             command.Options.Add(option);
         }
     }
 
-    /// <summary>The step-model options for the given gradient options, or a usage error.</summary>
-    public StepModelOptions Parse(ParseResult parsed, GradientModelOptions gradient, double? lambda)
+    /// <summary>The step-model options for the given gradient options; the library checks them (StepModelOptions.Validate).</summary>
+    public StepModelOptions Parse(ParseResult parsed, GradientModelOptions gradient, double? lambda) => new()
     {
-        ArgumentNullException.ThrowIfNull(parsed);
-        var optimizerName = parsed.GetValue(_optimizer)!;
-        if (!OptimizerOptions.TryParse(optimizerName, out var kind))
+        Gradient = gradient,
+        Lambda = lambda,
+        Optimize = !parsed.GetValue(_noOptimize),
+        ConstantEvaluator = OrtConstantEvaluator.Instance,
+        Optimizer = new OptimizerOptions
         {
-            throw ImplicitRegException.BadInput($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
-        }
-        if (parsed.GetValue(_momentum) is not null && kind != OptimizerKind.Momentum)
-        {
-            throw ImplicitRegException.BadInput("--momentum needs --optimizer momentum");
-        }
-        return new StepModelOptions
-        {
-            Gradient = gradient,
-            Lambda = lambda,
-            Optimize = !parsed.GetValue(_noOptimize),
-            ConstantEvaluator = OrtConstantEvaluator.Instance,
-            Optimizer = new OptimizerOptions
-            {
-                Kind = kind,
-                Momentum = parsed.GetValue(_momentum) ?? 0.9,
-                Nesterov = parsed.GetValue(_nesterov),
-                WeightDecay = parsed.GetValue(_weightDecay),
-                Beta1 = parsed.GetValue(_beta1),
-                Beta2 = parsed.GetValue(_beta2),
-                Epsilon = parsed.GetValue(_epsilon),
-            },
-        };
-    }
+            Kind = OptionNames.ParseOptimizer(parsed.GetValue(_optimizer)!),
+            Momentum = parsed.GetValue(_momentum),
+            Nesterov = parsed.GetValue(_nesterov),
+            WeightDecay = parsed.GetValue(_weightDecay),
+            Beta1 = parsed.GetValue(_beta1),
+            Beta2 = parsed.GetValue(_beta2),
+            Epsilon = parsed.GetValue(_epsilon),
+        },
+    };
 }
