@@ -25,17 +25,8 @@ internal static class ConvertCommand
         var report = new Option<string?>("--report") { Description = "Write the JSON report to this file (it is always printed with --json)." };
         var json = new Option<bool>("--json") { Description = "Print the JSON report instead of one line per model." };
 
-        var command = new Command("convert", "Convert inference models into training-step models for CI: a report of ok, unsupported and failed models.");
-        command.Arguments.Add(inputs);
-        command.Options.Add(outDir);
-        gradientOptions.AddTo(command);
-        stepOptions.AddTo(command);
-        command.Options.Add(promote);
-        command.Options.Add(gradcheck);
-        checkOptions.AddTo(command);
-        command.Options.Add(report);
-        command.Options.Add(json);
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "convert", "Convert inference models into training-step models for CI: a report of ok, unsupported and failed models.",
+            [inputs, outDir, .. gradientOptions.Options, .. stepOptions.Options, promote, gradcheck, .. checkOptions.Options, report, json], parsed =>
         {
             var (gradient, lambda) = gradientOptions.Parse(parsed);
             var options = new ConvertOptions
@@ -48,8 +39,7 @@ internal static class ConvertCommand
                 Gradcheck = parsed.GetValue(gradcheck),
             };
             return Execute(context, options, parsed.GetValue(report), parsed.GetValue(json));
-        }));
-        return command;
+        });
     }
 
     private static int Execute(CommandContext context, ConvertOptions options, string? reportPath, bool json)

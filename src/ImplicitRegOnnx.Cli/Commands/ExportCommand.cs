@@ -14,11 +14,7 @@ internal static class ExportCommand
         var model = new Argument<string>("MODEL") { Description = "The original inference model, or a step model written by rewrite." };
         var weights = new Option<string>("--weights") { Description = "W.npz: one array per parameter, named as the parameter.", Required = true };
         var output = new Option<string>("--output-model", "-o") { Description = "Where to write the inference model.", Required = true };
-        var command = new Command("export", "Write trained weights into the inference model.");
-        command.Arguments.Add(model);
-        command.Options.Add(weights);
-        command.Options.Add(output);
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "export", "Write trained weights into the inference model.", [model, weights, output], parsed =>
         {
             var result = WeightExport.Export(new WeightExportOptions
             {
@@ -29,7 +25,6 @@ internal static class ExportCommand
             context.Warn(result.Warnings);
             context.Out.WriteLine($"wrote {result.Output}");
             return ExitCodes.Ok;
-        }));
-        return command;
+        });
     }
 }

@@ -20,13 +20,8 @@ internal static class GradCommand
         var device = new Option<string>("--device") { Description = "cpu (default), auto or cuda[:N].", DefaultValueFactory = _ => "cpu" };
         var result = new Option<string>("--out") { Description = "RESULT.npz: loss, penalty, objective, grad/<param>, objective_grad/<param>.", Required = true };
 
-        var command = new Command("grad", "Compute the loss, the minibatch-gradient penalty and the gradients of one batch.");
-        command.Arguments.Add(model);
-        command.Options.Add(data);
-        gradientOptions.AddTo(command);
-        command.Options.Add(device);
-        command.Options.Add(result);
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "grad", "Compute the loss, the minibatch-gradient penalty and the gradients of one batch.",
+            [model, data, .. gradientOptions.Options, device, result], parsed =>
         {
             var (options, _) = gradientOptions.Parse(parsed);
             if (!Device.TryParse(parsed.GetValue(device)!, out var chosen))
@@ -46,7 +41,6 @@ internal static class GradCommand
             context.Out.Write(string.Create(CultureInfo.InvariantCulture,
                 $"loss {r.Loss:g8}  penalty {r.Penalty:g8}  objective {r.Objective:g8}  ({r.Parameters} parameters, {penalty} penalty, n = {options.Penalty.Microbatches}, graph built in {r.BuildSeconds:0.00} s)\nwrote {r.Output}\n"));
             return ExitCodes.Ok;
-        }));
-        return command;
+        });
     }
 }

@@ -23,13 +23,8 @@ internal static class GradcheckCommand
         var promote = new Option<bool>("--promote-constants") { Description = "Train weights stored as Constant nodes (floating-point, 2 elements or more) as parameters." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
 
-        var command = new Command("gradcheck", "Check the gradients of the loss and the penalty against central differences on random inputs.");
-        command.Arguments.Add(model);
-        gradientOptions.AddTo(command);
-        checkOptions.AddTo(command);
-        command.Options.Add(promote);
-        command.Options.Add(json);
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "gradcheck", "Check the gradients of the loss and the penalty against central differences on random inputs.",
+            [model, .. gradientOptions.Options, .. checkOptions.Options, promote, json], parsed =>
         {
             var path = parsed.GetRequiredValue(model);
             var options = checkOptions.Parse(parsed, gradientOptions.Parse(parsed).Options);
@@ -37,8 +32,7 @@ internal static class GradcheckCommand
             context.Warn(run.Warnings);
             context.Out.Write(parsed.GetValue(json) ? ToJson(path, run.Check) : ToText(path, options, run.Check));
             return run.Passed ? ExitCodes.Ok : ExitCodes.Failed;
-        }));
-        return command;
+        });
     }
 
     private static string ToText(string modelPath, GradientCheckOptions options, GradientCheckResult result)

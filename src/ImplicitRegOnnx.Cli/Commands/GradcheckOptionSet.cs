@@ -16,13 +16,8 @@ internal sealed class GradcheckOptionSet
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public void AddTo(Command command)
-    {
-        foreach (var option in new Option[] { _batch, _seed, _directions, _dims })
-        {
-            command.Options.Add(option);
-        }
-    }
+    /// <summary>The options, for a command's list.</summary>
+    public IEnumerable<Option> Options => [_batch, _seed, _directions, _dims];
 
     /// <summary>The check's options as given; the library checks them (GradientCheckOptions.Validate).</summary>
     public GradientCheckOptions Parse(ParseResult parsed, GradientModelOptions gradient)

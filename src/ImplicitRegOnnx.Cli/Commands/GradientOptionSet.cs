@@ -32,13 +32,8 @@ internal sealed class GradientOptionSet
         _lossOutput = withLossOutput ? new("--loss-output") { Description = "The model already outputs a scalar loss under this name: use it as C (no --loss, no target input)." } : null;
     }
 
-    public void AddTo(Command command)
-    {
-        foreach (var option in new Option?[] { _loss, _coefficient, _lambda, _microbatches, _penalty, _fdStep, _output, _trainable, _freeze, _lossOutput }.OfType<Option>())
-        {
-            command.Options.Add(option);
-        }
-    }
+    /// <summary>The options, for a command's list.</summary>
+    public IEnumerable<Option> Options => new Option?[] { _loss, _coefficient, _lambda, _microbatches, _penalty, _fdStep, _output, _trainable, _freeze, _lossOutput }.OfType<Option>();
 
     /// <summary>The options as given, and λ when the scale was given as λ; the library checks them (GradientModelOptions.Validate, PenaltyOptions.WithScale).</summary>
     public (GradientModelOptions Options, double? Lambda) Parse(ParseResult parsed)

@@ -14,16 +14,12 @@ internal static class InspectCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var json = new Option<bool>("--json") { Description = "Print JSON (keys: producer, ir_version, opsets, inputs, outputs, parameters, ops)." };
-        var command = new Command("inspect", "Show a model's producer, IR version, opsets, inputs and outputs, parameters and op histogram.");
-        command.Arguments.Add(model);
-        command.Options.Add(json);
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "inspect", "Show a model's producer, IR version, opsets, inputs and outputs, parameters and op histogram.", [model, json], parsed =>
         {
             var path = parsed.GetValue(model);
             var summary = ModelSummary.Of(path is null ? ModelFiles.LoadDefault() : ModelFiles.Load(path, context));
             context.Out.Write(parsed.GetValue(json) ? summary.ToJson() : summary.ToText(path ?? ModelFiles.DefaultModelName));
             return ExitCodes.Ok;
-        }));
-        return command;
+        });
     }
 }

@@ -20,12 +20,8 @@ internal static class LowerCommand
         var step = new Option<string?>("--training-step") { Description = "Also write the training algorithm of the model's training_info as a runnable model of standard ops." };
         var index = new Option<int>("--training-info") { Description = "Which training_info entry --training-step writes (default 0).", DefaultValueFactory = _ => 0 };
 
-        var command = new Command("lower", "Replace ai.onnx.preview.training ops (Gradient, Momentum, Adagrad, Adam) with standard ops that any ONNX Runtime runs.");
-        command.Arguments.Add(model);
-        command.Options.Add(output);
-        command.Options.Add(step);
-        command.Options.Add(index);
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "lower", "Replace ai.onnx.preview.training ops (Gradient, Momentum, Adagrad, Adam) with standard ops that any ONNX Runtime runs.",
+            [model, output, step, index], parsed =>
         {
             var r = ModelLowering.Lower(new LowerOptions
             {
@@ -37,8 +33,7 @@ internal static class LowerCommand
             context.Warn(r.Warnings);
             context.Out.Write(ToText(r, parsed.GetValue(index)));
             return ExitCodes.Ok;
-        }));
-        return command;
+        });
     }
 
     private static string ToText(LowerResult r, int index)

@@ -28,13 +28,8 @@ internal static class OptimizeCommand
         var rtol = new Option<double?>("--rtol") { Description = "Relative tolerance for floating-point outputs (default 1e-5; float16 models 4·2^-10, bfloat16 models 4·2^-7)." };
         var atol = new Option<double?>("--atol") { Description = "Absolute tolerance for floating-point outputs (default 1e-6; float16 models 2^-10, bfloat16 models 2^-7)." };
 
-        var command = new Command("optimize", "Simplify a model's graph (topological sort, dead code, common subexpressions, constant folding) and check its outputs stay the same.");
-        command.Arguments.Add(model);
-        foreach (var option in new Option[] { output, json, verify, noVerify, dims, shapes, values, seed, rtol, atol })
-        {
-            command.Options.Add(option);
-        }
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "optimize", "Simplify a model's graph (topological sort, dead code, common subexpressions, constant folding) and check its outputs stay the same.",
+            [model, output, json, verify, noVerify, dims, shapes, values, seed, rtol, atol], parsed =>
         {
             if (parsed.GetValue(verify) && parsed.GetValue(noVerify))
             {
@@ -60,8 +55,7 @@ internal static class OptimizeCommand
             }
             context.Warn(result.Warnings);
             return ExitCodes.Ok;
-        }));
-        return command;
+        });
     }
 
     private static readonly string[] PassHeader = ["pass", "changes"];

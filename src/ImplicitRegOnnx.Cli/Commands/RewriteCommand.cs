@@ -31,16 +31,8 @@ internal static class RewriteCommand
         coefficientInput.AcceptOnlyFromAmong("overridable", "required");
         var gradientsOut = new Option<bool>("--gradients-out") { Description = "Write the gradients-out form: the step model outputs P.grad (the objective gradient) per parameter instead of updating, and TRAIN.apply.onnx takes them and applies the optimizer." };
 
-        var command = new Command("rewrite", "Rewrite an inference model into a training-step model with the minibatch-gradient penalty and an optimizer update.");
-        command.Arguments.Add(model);
-        command.Options.Add(output);
-        gradientOptions.AddTo(command);
-        stepOptions.AddTo(command);
-        foreach (var option in new Option[] { evalOut, initOut, gradientsOut, coefficientInput, json })
-        {
-            command.Options.Add(option);
-        }
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "rewrite", "Rewrite an inference model into a training-step model with the minibatch-gradient penalty and an optimizer update.",
+            [model, output, .. gradientOptions.Options, .. stepOptions.Options, evalOut, initOut, gradientsOut, coefficientInput, json], parsed =>
         {
             var (gradient, lambda) = gradientOptions.Parse(parsed);
             var result = ModelRewrite.Rewrite(new RewriteOptions
@@ -58,8 +50,7 @@ internal static class RewriteCommand
             context.Warn(result.Warnings);
             context.Out.Write(parsed.GetValue(json) ? ToJson(result) : ToText(result));
             return ExitCodes.Ok;
-        }));
-        return command;
+        });
     }
 
     private static string ToText(RewriteResult r) => string.Create(CultureInfo.InvariantCulture,

@@ -19,13 +19,8 @@ internal sealed class StepOptionSet
     private readonly Option<double> _epsilon = new("--epsilon") { Description = "Adam ε.", DefaultValueFactory = _ => 1e-8 };
     private readonly Option<bool> _noOptimize = new("--no-optimize") { Description = "Skip CSE, dead-code removal and constant folding of the step model." };
 
-    public void AddTo(Command command)
-    {
-        foreach (var option in new Option[] { _optimizer, _momentum, _nesterov, _weightDecay, _beta1, _beta2, _epsilon, _noOptimize })
-        {
-            command.Options.Add(option);
-        }
-    }
+    /// <summary>The options, for a command's list.</summary>
+    public IEnumerable<Option> Options => [_optimizer, _momentum, _nesterov, _weightDecay, _beta1, _beta2, _epsilon, _noOptimize];
 
     /// <summary>The step-model options for the given gradient options; the library checks them (StepModelOptions.Validate).</summary>
     public StepModelOptions Parse(ParseResult parsed, GradientModelOptions gradient, double? lambda) => new()
