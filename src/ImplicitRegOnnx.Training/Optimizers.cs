@@ -21,7 +21,7 @@ public sealed record OptimizerOptions
     /// <summary>Which update rule.</summary>
     public OptimizerKind Kind { get; init; } = OptimizerKind.Sgd;
 
-    /// <summary>Momentum coefficient μ (Momentum only; other optimizers refuse a value other than <see cref="DefaultMomentum"/>).</summary>
+    /// <summary>Momentum coefficient μ (Momentum only; other optimizers ignore it).</summary>
     public double Momentum { get; init; } = DefaultMomentum;
 
     /// <summary>The default <see cref="Momentum"/>, 0.9.</summary>
@@ -41,6 +41,20 @@ public sealed record OptimizerOptions
 
     /// <summary>Adam's ε added to the root of the second moment.</summary>
     public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>
+    /// These options with μ as a tool or a configuration file gives it: null keeps <see cref="Momentum"/>; a value
+    /// given for another optimizer than <see cref="OptimizerKind.Momentum"/>, which would have no effect, is refused.
+    /// </summary>
+    /// <param name="momentum">μ, or null when none was given.</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/> naming <c>OptimizerOptions.Momentum</c> and <c>OptimizerOptions.Kind</c>.</exception>
+    public OptimizerOptions WithMomentum(double? momentum) => momentum switch
+    {
+        null => this,
+        { } mu when Kind == OptimizerKind.Momentum => this with { Momentum = mu },
+        { } mu => throw ImplicitRegException.BadParameter("OptimizerOptions.Momentum",
+            FormattableString.Invariant($"{mu}: applies to the momentum optimizer only, but OptimizerOptions.Kind is {Kind}")),
+    };
 
     internal static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "adam"];
 
@@ -81,7 +95,6 @@ public sealed record OptimizerOptions
         Check(double.IsFinite(WeightDecay) && WeightDecay >= 0, "OptimizerOptions.WeightDecay", $"must be a non-negative number, got {WeightDecay}");
         Check(double.IsFinite(Momentum) && Momentum >= 0 && Momentum < 1, "OptimizerOptions.Momentum", $"must be in [0, 1), got {Momentum}");
         Check(!Nesterov || Kind == OptimizerKind.Momentum, "OptimizerOptions.Nesterov", $"applies to the momentum optimizer only, but OptimizerOptions.Kind is {Kind}");
-        Check(Momentum == DefaultMomentum || Kind == OptimizerKind.Momentum, "OptimizerOptions.Momentum", $"applies to the momentum optimizer only, but OptimizerOptions.Kind is {Kind}");
         Check(double.IsFinite(Beta1) && Beta1 >= 0 && Beta1 < 1, "OptimizerOptions.Beta1", $"must be in [0, 1), got {Beta1}");
         Check(double.IsFinite(Beta2) && Beta2 >= 0 && Beta2 < 1, "OptimizerOptions.Beta2", $"must be in [0, 1), got {Beta2}");
         Check(double.IsFinite(Epsilon) && Epsilon > 0, "OptimizerOptions.Epsilon", $"must be a positive number, got {Epsilon}");

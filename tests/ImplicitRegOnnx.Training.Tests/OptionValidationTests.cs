@@ -16,7 +16,6 @@ public class OptionValidationTests
         { "OptimizerOptions.Momentum", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Momentum, Momentum = 1.5 } }, "must be in [0, 1), got 1.5" },
         { "OptimizerOptions.WeightDecay", new StepModelOptions { Optimizer = new OptimizerOptions { WeightDecay = -1 } }, "must be a non-negative number, got -1" },
         { "OptimizerOptions.Nesterov", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Nesterov = true } }, "applies to the momentum optimizer only" },
-        { "OptimizerOptions.Momentum", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd, Momentum = 0.5 } }, "applies to the momentum optimizer only, but OptimizerOptions.Kind is Sgd" },
         { "GradientModelOptions.Loss", new StepModelOptions { Gradient = new GradientModelOptions { Loss = LossKind.Mse, LossOutput = "my_loss" } }, "and GradientModelOptions.LossOutput contradict each other" },
         { "OptimizerOptions.Beta2", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Beta2 = 1 } }, "must be in [0, 1), got 1" },
         { "OptimizerOptions.Epsilon", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Epsilon = 0 } }, "must be a positive number, got 0" },
@@ -63,11 +62,18 @@ public class OptionValidationTests
     }
 
     [Fact]
-    public void TheDefaultMomentumAndLossAreAcceptedWithOtherOptimizersAndALossOutput()
+    public void TheDefaultLossIsAcceptedWithALossOutput() => new GradientModelOptions { LossOutput = "my_loss" }.Validate();
+
+    [Fact]
+    public void AMomentumGivenForAnotherOptimizerIsRefusedNamingBoth()
     {
-        new OptimizerOptions { Kind = OptimizerKind.Adam }.Validate();
-        new OptimizerOptions { Kind = OptimizerKind.Momentum, Momentum = 0.5 }.Validate();
-        new GradientModelOptions { LossOutput = "my_loss" }.Validate();
+        Assert.Equal(0.5, new OptimizerOptions { Kind = OptimizerKind.Momentum }.WithMomentum(0.5).Momentum);
+        Assert.Equal(new OptimizerOptions { Kind = OptimizerKind.Adam }, new OptimizerOptions { Kind = OptimizerKind.Adam }.WithMomentum(null));
+
+        var e = Assert.Throws<ImplicitRegException>(() => new OptimizerOptions { Kind = OptimizerKind.Sgd }.WithMomentum(0.9));
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Equal("OptimizerOptions.Momentum", e.Parameter);
+        Assert.Equal("OptimizerOptions.Momentum 0.9: applies to the momentum optimizer only, but OptimizerOptions.Kind is Sgd", e.Message);
     }
 
     [Theory]

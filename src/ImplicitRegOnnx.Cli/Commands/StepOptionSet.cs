@@ -11,7 +11,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 internal sealed class StepOptionSet
 {
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum or adam.", DefaultValueFactory = _ => "sgd" };
-    private readonly Option<double> _momentum = new("--momentum") { Description = "μ of --optimizer momentum.", DefaultValueFactory = _ => OptimizerOptions.DefaultMomentum };
+    private readonly Option<double?> _momentum = new("--momentum") { Description = "μ of --optimizer momentum (default 0.9)." };
     private readonly Option<bool> _nesterov = new("--nesterov") { Description = "Nesterov momentum (with --optimizer momentum)." };
     private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "L2 weight decay added to the gradient, as in PyTorch." };
     private readonly Option<double> _beta1 = new("--beta1") { Description = "Adam β1.", DefaultValueFactory = _ => 0.9 };
@@ -32,12 +32,11 @@ internal sealed class StepOptionSet
         Optimizer = new OptimizerOptions
         {
             Kind = OptionNames.ParseOptimizer(parsed.GetValue(_optimizer)!),
-            Momentum = parsed.GetValue(_momentum),
             Nesterov = parsed.GetValue(_nesterov),
             WeightDecay = parsed.GetValue(_weightDecay),
             Beta1 = parsed.GetValue(_beta1),
             Beta2 = parsed.GetValue(_beta2),
             Epsilon = parsed.GetValue(_epsilon),
-        },
+        }.WithMomentum(parsed.GetValue(_momentum)),
     };
 }
