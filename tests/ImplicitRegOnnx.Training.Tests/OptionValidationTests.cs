@@ -16,7 +16,6 @@ public class OptionValidationTests
         { "OptimizerOptions.Momentum", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Momentum, Momentum = 1.5 } }, "must be in [0, 1), got 1.5" },
         { "OptimizerOptions.WeightDecay", new StepModelOptions { Optimizer = new OptimizerOptions { WeightDecay = -1 } }, "must be a non-negative number, got -1" },
         { "OptimizerOptions.Nesterov", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Nesterov = true } }, "applies to the momentum optimizer only" },
-        { "GradientModelOptions.Loss", new StepModelOptions { Gradient = new GradientModelOptions { Loss = LossKind.Mse, LossOutput = "my_loss" } }, "and GradientModelOptions.LossOutput contradict each other" },
         { "OptimizerOptions.Beta2", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Beta2 = 1 } }, "must be in [0, 1), got 1" },
         { "OptimizerOptions.Epsilon", new StepModelOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, Epsilon = 0 } }, "must be a positive number, got 0" },
         { "StepModelOptions.Lambda", new StepModelOptions { Lambda = -0.5 }, "must be a non-negative number, got -0.5" },
@@ -62,7 +61,18 @@ public class OptionValidationTests
     }
 
     [Fact]
-    public void TheDefaultLossIsAcceptedWithALossOutput() => new GradientModelOptions { LossOutput = "my_loss" }.Validate();
+    public void ALossAndALossOutputContradictEachOther()
+    {
+        var options = new GradientModelOptions { Output = "logits" };
+        Assert.Equal(options with { Loss = LossKind.Mse }, options.WithLoss(LossKind.Mse, null));
+        Assert.Equal(options with { LossOutput = "my_loss" }, options.WithLoss(null, "my_loss"));
+        Assert.Equal(options, options.WithLoss(null, null));
+
+        var e = Assert.Throws<ImplicitRegException>(() => options.WithLoss(LossKind.Mse, "my_loss"));
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Equal("GradientModelOptions.Loss", e.Parameter);
+        Assert.StartsWith("GradientModelOptions.Loss and GradientModelOptions.LossOutput contradict each other", e.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void AMomentumGivenForAnotherOptimizerIsRefusedNamingBoth()

@@ -35,7 +35,7 @@ internal sealed class GradientOptionSet
     /// <summary>The options, for a command's list.</summary>
     public IEnumerable<Option> Options => new Option?[] { _loss, _coefficient, _lambda, _microbatches, _penalty, _fdStep, _output, _trainable, _freeze, _lossOutput }.OfType<Option>();
 
-    /// <summary>The options as given, and λ when the scale was given as λ; the library checks them (GradientModelOptions.Validate, PenaltyOptions.WithScale).</summary>
+    /// <summary>The options as given, and λ when the scale was given as λ; the library checks them (GradientModelOptions.WithLoss and Validate, PenaltyOptions.WithScale).</summary>
     public (GradientModelOptions Options, double? Lambda) Parse(ParseResult parsed)
     {
         var lossOutput = _lossOutput is null ? null : parsed.GetValue(_lossOutput);
@@ -48,13 +48,12 @@ internal sealed class GradientOptionSet
         var lambda = parsed.GetValue(_lambda);
         var options = new GradientModelOptions
         {
-            Loss = lossName is null ? _defaultLoss ?? LossKind.CrossEntropy : OptionNames.ParseLoss(lossName),
-            LossOutput = lossOutput,
+            Loss = _defaultLoss ?? LossKind.CrossEntropy,
             Output = parsed.GetValue(_output),
             Trainable = parsed.GetValue(_trainable),
             Freeze = parsed.GetValue(_freeze),
             Penalty = penalty.WithScale(parsed.GetValue(_coefficient), lambda, required: !_scaleOptional),
-        };
+        }.WithLoss(lossName is null ? null : OptionNames.ParseLoss(lossName), lossOutput);
         return (options, lambda);
     }
 
