@@ -17,6 +17,15 @@ internal sealed class CommandContext(TextWriter stdout, TextWriter stderr)
     public Command? Command { get; set; }
 
     public void Warn(string message) => Error.WriteLine("implicitreg: warning: " + ErrorHandling.OneLine(FlagNames.Apply(message, Command)));
+
+    /// <summary>Prints each of a workflow result's warnings.</summary>
+    public void Warn(IEnumerable<string> messages)
+    {
+        foreach (var message in messages)
+        {
+            Warn(message);
+        }
+    }
 }
 
 /// <summary>

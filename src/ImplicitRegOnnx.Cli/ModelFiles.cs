@@ -22,13 +22,7 @@ internal static class ModelFiles
     {
         var warnings = new List<string>();
         var model = WorkflowFiles.Load(path, warnings);
-        foreach (var warning in warnings)
-        {
-            context.Warn(warning);
-        }
+        context.Warn(warnings);
         return model;
     }
-
-    /// <summary>Reads an .npz file; a file that cannot be read is bad input naming it.</summary>
-    public static IReadOnlyDictionary<string, Tensor> ReadNpz(string path) => Onnx.Numpy.NpzArchive.Read(path);
 }

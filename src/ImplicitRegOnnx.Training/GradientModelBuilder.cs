@@ -21,6 +21,22 @@ public sealed record GradientModelOptions
     /// <summary>The model already computes its loss: this scalar output is C (no loss is attached, no target input).</summary>
     public string? LossOutput { get; init; }
 
+    /// <summary>
+    /// These options with the loss as a tool or a configuration file gives it: a loss to attach, or the name of
+    /// the model's own scalar loss output, not both. Null for both keeps <see cref="Loss"/> and <see cref="LossOutput"/>.
+    /// </summary>
+    /// <param name="loss">The loss to attach (sets <see cref="Loss"/> and clears <see cref="LossOutput"/>), or null.</param>
+    /// <param name="lossOutput">The model's loss output (sets <see cref="LossOutput"/>), or null.</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/> naming <c>GradientModelOptions.Loss</c>: both were given.</exception>
+    public GradientModelOptions WithLoss(LossKind? loss, string? lossOutput) => (loss, lossOutput) switch
+    {
+        ({ }, { }) => throw ImplicitRegException.BadParameter("GradientModelOptions.Loss",
+            "and GradientModelOptions.LossOutput contradict each other: the model either gets a loss attached or has its own"),
+        ({ } kind, null) => this with { Loss = kind, LossOutput = null },
+        (null, { } name) => this with { LossOutput = name },
+        _ => this,
+    };
+
     /// <summary>Checks the options that do not depend on the model (the penalty's); graph builders call it before building.</summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the bad property.</exception>
     public void Validate()

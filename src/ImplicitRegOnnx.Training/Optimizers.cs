@@ -21,8 +21,11 @@ public sealed record OptimizerOptions
     /// <summary>Which update rule.</summary>
     public OptimizerKind Kind { get; init; } = OptimizerKind.Sgd;
 
-    /// <summary>Momentum coefficient μ (Momentum only).</summary>
-    public double Momentum { get; init; } = 0.9;
+    /// <summary>Momentum coefficient μ (Momentum only; other optimizers ignore it).</summary>
+    public double Momentum { get; init; } = DefaultMomentum;
+
+    /// <summary>The default <see cref="Momentum"/>, 0.9.</summary>
+    public const double DefaultMomentum = 0.9;
 
     /// <summary>Use Nesterov momentum (Momentum only).</summary>
     public bool Nesterov { get; init; }
@@ -38,6 +41,20 @@ public sealed record OptimizerOptions
 
     /// <summary>Adam's ε added to the root of the second moment.</summary>
     public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>
+    /// These options with μ as a tool or a configuration file gives it: null keeps <see cref="Momentum"/>; a value
+    /// given for another optimizer than <see cref="OptimizerKind.Momentum"/>, which would have no effect, is refused.
+    /// </summary>
+    /// <param name="momentum">μ, or null when none was given.</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/> naming <c>OptimizerOptions.Momentum</c> and <c>OptimizerOptions.Kind</c>.</exception>
+    public OptimizerOptions WithMomentum(double? momentum) => momentum switch
+    {
+        null => this,
+        { } mu when Kind == OptimizerKind.Momentum => this with { Momentum = mu },
+        { } mu => throw ImplicitRegException.BadParameter("OptimizerOptions.Momentum",
+            FormattableString.Invariant($"{mu}: applies to the momentum optimizer only, but OptimizerOptions.Kind is {Kind}")),
+    };
 
     internal static readonly IReadOnlyList<string> Names = ["sgd", "momentum", "adam"];
 

@@ -65,6 +65,29 @@ public sealed record PenaltyOptions
     /// <summary>c from λ (the paper's ε/m scale): c = λ/4.</summary>
     public static double CoefficientFromLambda(double lambda) => lambda / 4;
 
+    /// <summary>
+    /// These options with the penalty's scale set as a tool or a configuration file gives it: as c, or as λ
+    /// (c = λ/4), never both. Without either, c is 0 when <see cref="Mode"/> is none or the scale is not
+    /// <paramref name="required"/>; otherwise the scale is missing.
+    /// </summary>
+    /// <param name="coefficient">c, or null.</param>
+    /// <param name="lambda">λ, or null (recorded as <c>StepModelOptions.Lambda</c> where a step model is built).</param>
+    /// <param name="required">Whether a penalty mode other than none needs a scale.</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/> naming <c>PenaltyOptions.Coefficient</c>: both scales, or none where one is needed.</exception>
+    public PenaltyOptions WithScale(double? coefficient, double? lambda, bool required = true)
+    {
+        if (coefficient is not null && lambda is not null)
+        {
+            throw ImplicitRegException.BadParameter("PenaltyOptions.Coefficient", "and StepModelOptions.Lambda both set the penalty's scale; give one of them (c = λ/4)");
+        }
+        if (coefficient is null && lambda is null && required && Mode != PenaltyMode.None)
+        {
+            throw new ImplicitRegException(ErrorKind.BadInput,
+                "the penalty needs a scale: give PenaltyOptions.Coefficient c or StepModelOptions.Lambda λ (c = λ/4), or PenaltyOptions.Mode none", null, "PenaltyOptions.Coefficient");
+        }
+        return this with { Coefficient = coefficient ?? (lambda is { } l ? CoefficientFromLambda(l) : 0) };
+    }
+
     /// <summary>Checks the coefficient, the microbatch count and the finite-difference step; graph builders call it before building.</summary>
     /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming the first bad property (<c>PenaltyOptions.Microbatches</c>).</exception>
     public void Validate()

@@ -61,6 +61,55 @@ public class OptionValidationTests
     }
 
     [Fact]
+    public void ALossAndALossOutputContradictEachOther()
+    {
+        var options = new GradientModelOptions { Output = "logits" };
+        Assert.Equal(options with { Loss = LossKind.Mse }, options.WithLoss(LossKind.Mse, null));
+        Assert.Equal(options with { LossOutput = "my_loss" }, options.WithLoss(null, "my_loss"));
+        Assert.Equal(options, options.WithLoss(null, null));
+
+        var e = Assert.Throws<ImplicitRegException>(() => options.WithLoss(LossKind.Mse, "my_loss"));
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Equal("GradientModelOptions.Loss", e.Parameter);
+        Assert.StartsWith("GradientModelOptions.Loss and GradientModelOptions.LossOutput contradict each other", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMomentumGivenForAnotherOptimizerIsRefusedNamingBoth()
+    {
+        Assert.Equal(0.5, new OptimizerOptions { Kind = OptimizerKind.Momentum }.WithMomentum(0.5).Momentum);
+        Assert.Equal(new OptimizerOptions { Kind = OptimizerKind.Adam }, new OptimizerOptions { Kind = OptimizerKind.Adam }.WithMomentum(null));
+
+        var e = Assert.Throws<ImplicitRegException>(() => new OptimizerOptions { Kind = OptimizerKind.Sgd }.WithMomentum(0.9));
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Equal("OptimizerOptions.Momentum", e.Parameter);
+        Assert.Equal("OptimizerOptions.Momentum 0.9: applies to the momentum optimizer only, but OptimizerOptions.Kind is Sgd", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0.1, null, 0.1)]
+    [InlineData(null, 0.1, 0.025)]
+    public void TheScaleIsGivenAsCOrAsLambda(double? coefficient, double? lambda, double c) =>
+        Assert.Equal(new PenaltyOptions { Microbatches = 2, Coefficient = c }, new PenaltyOptions { Microbatches = 2 }.WithScale(coefficient, lambda));
+
+    [Fact]
+    public void BothScalesOrNoneWhereOneIsNeededAreRefusedNamingTheParameters()
+    {
+        var both = Assert.Throws<ImplicitRegException>(() => new PenaltyOptions().WithScale(0.1, 0.4));
+        Assert.Equal(ErrorKind.BadInput, both.Kind);
+        Assert.Equal("PenaltyOptions.Coefficient", both.Parameter);
+        Assert.Equal("PenaltyOptions.Coefficient and StepModelOptions.Lambda both set the penalty's scale; give one of them (c = λ/4)", both.Message);
+
+        var none = Assert.Throws<ImplicitRegException>(() => new PenaltyOptions { Mode = PenaltyMode.FiniteDifference }.WithScale(null, null));
+        Assert.Equal("PenaltyOptions.Coefficient", none.Parameter);
+        Assert.Contains("the penalty needs a scale: give PenaltyOptions.Coefficient c or StepModelOptions.Lambda λ", none.Message, StringComparison.Ordinal);
+
+        // No penalty, or a scale that may be left out: c = 0.
+        Assert.Equal(0, new PenaltyOptions { Mode = PenaltyMode.None }.WithScale(null, null).Coefficient);
+        Assert.Equal(0, new PenaltyOptions().WithScale(null, null, required: false).Coefficient);
+    }
+
+    [Fact]
     public void FreezingEverythingNamesBothGlobLists()
     {
         var e = Assert.Throws<ImplicitRegException>(() => GradientModelBuilder.Build(Mlp(), new GradientModelOptions { Freeze = ["*"] }));

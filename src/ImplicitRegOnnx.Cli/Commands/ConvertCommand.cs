@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using ImplicitRegOnnx.Onnx.IO;
 using ImplicitRegOnnx.Runtime.Workflows;
 using ImplicitRegOnnx.Training;
@@ -28,17 +25,8 @@ internal static class ConvertCommand
         var report = new Option<string?>("--report") { Description = "Write the JSON report to this file (it is always printed with --json)." };
         var json = new Option<bool>("--json") { Description = "Print the JSON report instead of one line per model." };
 
-        var command = new Command("convert", "Convert inference models into training-step models for CI: a report of ok, unsupported and failed models.");
-        command.Arguments.Add(inputs);
-        command.Options.Add(outDir);
-        gradientOptions.AddTo(command);
-        stepOptions.AddTo(command);
-        command.Options.Add(promote);
-        command.Options.Add(gradcheck);
-        checkOptions.AddTo(command);
-        command.Options.Add(report);
-        command.Options.Add(json);
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "convert", "Convert inference models into training-step models for CI: a report of ok, unsupported and failed models.",
+            [inputs, outDir, .. gradientOptions.Options, .. stepOptions.Options, promote, gradcheck, .. checkOptions.Options, report, json], parsed =>
         {
             var (gradient, lambda) = gradientOptions.Parse(parsed);
             var options = new ConvertOptions
@@ -51,11 +39,10 @@ internal static class ConvertCommand
                 Gradcheck = parsed.GetValue(gradcheck),
             };
             return Execute(context, options, parsed.GetValue(report), parsed.GetValue(json));
-        }));
-        return command;
+        });
     }
 
-    public static int Execute(CommandContext context, ConvertOptions options, string? reportPath, bool json)
+    private static int Execute(CommandContext context, ConvertOptions options, string? reportPath, bool json)
     {
         if (reportPath is not null && (string.IsNullOrWhiteSpace(reportPath) || Directory.Exists(reportPath)))
         {
@@ -64,18 +51,15 @@ internal static class ConvertCommand
         var shown = new List<ConversionResult>();
         ModelConversion.Convert(options, result =>
         {
-            foreach (var warning in result.Warnings)
-            {
-                context.Warn(warning);
-            }
-            result = Shown(context, result);
-            shown.Add(result);
+            context.Warn(result.Warnings);
+            shown.Add(Shown(context, result));
             if (!json)
             {
-                context.Out.WriteLine(ToLine(result));
+                context.Out.WriteLine(ToLine(shown[^1]));
             }
         });
-        var text = ToJson(new ConversionReport(shown));
+        var all = new ConversionReport(shown);
+        var text = ToJson(all);
         if (reportPath is not null)
         {
             try
@@ -87,16 +71,8 @@ internal static class ConvertCommand
                 throw ImplicitRegException.BadInput($"--report {reportPath}: cannot write the report ({ErrorHandling.OneLine(e.Message)}); choose a writable path", e);
             }
         }
-        var all = new ConversionReport(shown);
-        if (json)
-        {
-            context.Out.Write(text);
-        }
-        else
-        {
-            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{all.Count(ConversionStatus.Ok)} ok, {all.Count(ConversionStatus.Unsupported)} unsupported, {all.Count(ConversionStatus.Failed)} failed"));
-        }
+        context.Out.Write(json ? text : string.Create(CultureInfo.InvariantCulture,
+            $"{all.Count(ConversionStatus.Ok)} ok, {all.Count(ConversionStatus.Unsupported)} unsupported, {all.Count(ConversionStatus.Failed)} failed\n"));
         return all.AllOk ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
@@ -104,71 +80,16 @@ internal static class ConvertCommand
     internal static ConversionResult Shown(CommandContext context, ConversionResult result) =>
         result.Error is ImplicitRegException ? result with { Message = ErrorHandling.OneLine(FlagNames.Apply(result.Message, context.Command)) } : result;
 
-    internal static string StatusName(ConversionStatus status) => status switch
-    {
-        ConversionStatus.Ok => "ok",
-        ConversionStatus.Unsupported => "unsupported",
-        _ => "failed",
-    };
-
-    internal static string ToLine(ConversionResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"{StatusName(r.Status)}: {r.Input}{(r.Output is null ? "" : " -> " + r.Output)} ({r.Message}; {r.Seconds:0.00} s)");
+    private static string ToLine(ConversionResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.Status switch { ConversionStatus.Ok => "ok", ConversionStatus.Unsupported => "unsupported", _ => "failed" }}: {r.Input}{(r.Output is null ? "" : " -> " + r.Output)} ({r.Message}; {r.Seconds:0.00} s)");
 
     /// <summary>The report: <c>{"tool_version": ..., "models": [...]}</c>, entries in input order.</summary>
-    internal static string ToJson(ConversionReport report)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            w.WriteString("tool_version", StepModelBuilder.ToolkitVersion);
-            w.WriteStartArray("models");
-            foreach (var r in report.Models)
-            {
-                w.WriteStartObject();
-                w.WriteString("input", r.Input);
-                WriteStringOrNull(w, "output", r.Output);
-                WriteStringOrNull(w, "init", r.Init);
-                WriteStringOrNull(w, "eval", r.Eval);
-                w.WriteString("status", StatusName(r.Status));
-                w.WriteStartArray("unsupported_ops");
-                foreach (var op in r.UnsupportedOps)
-                {
-                    w.WriteStringValue(op);
-                }
-                w.WriteEndArray();
-                w.WriteString("message", r.Message);
-                w.WriteNumber("parameters", r.Parameters);
-                w.WriteNumber("parameter_tensors", r.ParameterTensors);
-                w.WriteNumber("nodes", r.Nodes);
-                w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
-                if (r.Gradcheck is { } check)
-                {
-                    w.WriteStartObject("gradcheck");
-                    GradcheckOptionSet.WriteVerdict(w, check);
-                    w.WriteEndObject();
-                }
-                else
-                {
-                    w.WriteNull("gradcheck");
-                }
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
+    internal static string ToJson(ConversionReport report) => JsonOutput.Serialize(new Report(StepModelBuilder.ToolkitVersion, [.. report.Models.Select(r =>
+        new Entry(r.Input, r.Output, r.Init, r.Eval, r.Status, r.UnsupportedOps, r.Message, r.Parameters, r.ParameterTensors, r.Nodes, Math.Round(r.Seconds, 3),
+            r.Gradcheck is null ? null : GradcheckVerdict.Of(r.Gradcheck)))]));
 
-    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
-    }
+    private sealed record Report(string ToolVersion, IReadOnlyList<Entry> Models);
+
+    private sealed record Entry(string Input, string? Output, string? Init, string? Eval, ConversionStatus Status, IReadOnlyList<string> UnsupportedOps, string Message,
+        long Parameters, int ParameterTensors, int Nodes, double Seconds, GradcheckVerdict? Gradcheck);
 }

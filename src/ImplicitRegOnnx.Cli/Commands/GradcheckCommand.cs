@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Runtime.Workflows;
 using ImplicitRegOnnx.Training;
@@ -11,7 +9,7 @@ namespace ImplicitRegOnnx.Cli.Commands;
 
 /// <summary>
 /// <c>implicitreg gradcheck MODEL [--loss L] [--batch N] [--seed S]</c>: the toolkit's gradients of the
-/// loss, the penalty and the objective against central differences along random directions, on random
+/// loss, the penalty and the objective against the model's own values along random directions, on random
 /// inputs of the model's shapes (<see cref="GradientCheckRun"/>). Exit 0 when the worst relative error is
 /// within the threshold, 1 when not.
 /// </summary>
@@ -25,30 +23,16 @@ internal static class GradcheckCommand
         var promote = new Option<bool>("--promote-constants") { Description = "Train weights stored as Constant nodes (floating-point, 2 elements or more) as parameters." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
 
-        var command = new Command("gradcheck", "Check the gradients of the loss and the penalty against central differences on random inputs.");
-        command.Arguments.Add(model);
-        gradientOptions.AddTo(command);
-        checkOptions.AddTo(command);
-        command.Options.Add(promote);
-        command.Options.Add(json);
-        command.SetAction(parsed => ErrorHandling.Guard(context, () =>
+        return CommandFactory.Create(context, "gradcheck", "Check the gradients of the loss and the penalty against central differences on random inputs.",
+            [model, .. gradientOptions.Options, .. checkOptions.Options, promote, json], parsed =>
         {
-            var (gradient, _) = gradientOptions.Parse(parsed);
-            var options = checkOptions.Parse(parsed, gradient);
-            return Execute(context, parsed.GetRequiredValue(model), options, parsed.GetValue(promote), parsed.GetValue(json));
-        }));
-        return command;
-    }
-
-    public static int Execute(CommandContext context, string modelPath, GradientCheckOptions options, bool promoteConstants, bool json)
-    {
-        var run = GradientCheckRun.Run(modelPath, options, promoteConstants);
-        foreach (var warning in run.Warnings)
-        {
-            context.Warn(warning);
-        }
-        context.Out.Write(json ? ToJson(modelPath, run.Check) : ToText(modelPath, options, run.Check));
-        return run.Passed ? ExitCodes.Ok : ExitCodes.Failed;
+            var path = parsed.GetRequiredValue(model);
+            var options = checkOptions.Parse(parsed, gradientOptions.Parse(parsed).Options);
+            var run = GradientCheckRun.Run(path, options, parsed.GetValue(promote));
+            context.Warn(run.Warnings);
+            context.Out.Write(parsed.GetValue(json) ? ToJson(path, run.Check) : ToText(path, options, run.Check));
+            return run.Passed ? ExitCodes.Ok : ExitCodes.Failed;
+        });
     }
 
     private static string ToText(string modelPath, GradientCheckOptions options, GradientCheckResult result)
@@ -68,32 +52,12 @@ internal static class GradcheckCommand
         return text.ToString();
     }
 
-    private static string ToJson(string modelPath, GradientCheckResult result)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            w.WriteString("model", modelPath);
-            GradcheckOptionSet.WriteVerdict(w, result);
-            w.WriteNumber("parameters", result.ParameterElements);
-            w.WriteNumber("parameter_tensors", result.Parameters);
-            w.WriteStartArray("derivatives");
-            foreach (var d in result.Derivatives)
-            {
-                w.WriteStartObject();
-                w.WriteString("quantity", d.Quantity);
-                w.WriteNumber("direction", d.Direction);
-                GradcheckOptionSet.WriteNumber(w, "numeric", d.Numeric);
-                GradcheckOptionSet.WriteNumber(w, "analytic", d.Analytic);
-                GradcheckOptionSet.WriteNumber(w, "relative_error", d.RelativeError);
-                w.WriteNumber("step", d.Step);
-                w.WriteBoolean("smooth", d.Smooth);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
+    private static string ToJson(string modelPath, GradientCheckResult r) => JsonOutput.Serialize(new Report(modelPath, r.Passed, JsonOutput.Finite(r.MaxError), r.Threshold, r.Unchecked,
+        r.ParameterElements, r.Parameters, [.. r.Derivatives.Select(d => new Derivative(d.Quantity, d.Direction, JsonOutput.Finite(d.Numeric), JsonOutput.Finite(d.Analytic),
+            JsonOutput.Finite(d.RelativeError), d.Step, d.Smooth))]));
+
+    private sealed record Report(string Model, bool Passed, double? MaxError, double Threshold, IReadOnlyList<string> Unchecked, long Parameters, int ParameterTensors,
+        IReadOnlyList<Derivative> Derivatives);
+
+    private sealed record Derivative(string Quantity, int Direction, double? Numeric, double? Analytic, double? RelativeError, double Step, bool Smooth);
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using ImplicitRegOnnx.Runtime.Verification;
 using ImplicitRegOnnx.Training;
 
@@ -17,59 +16,27 @@ internal sealed class GradcheckOptionSet
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public void AddTo(Command command)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        foreach (var option in new Option[] { _batch, _seed, _directions, _dims })
-        {
-            command.Options.Add(option);
-        }
-    }
+    /// <summary>The options, for a command's list.</summary>
+    public IEnumerable<Option> Options => [_batch, _seed, _directions, _dims];
 
+    /// <summary>The check's options as given; the library checks them (GradientCheckOptions.Validate).</summary>
     public GradientCheckOptions Parse(ParseResult parsed, GradientModelOptions gradient)
     {
-        ArgumentNullException.ThrowIfNull(parsed);
-        // The values are checked by the library (GradientCheckOptions.Validate), which names them; FlagNames shows the options.
-        var batch = parsed.GetValue(_batch) ?? Math.Max(2, gradient.Penalty.Microbatches);
-        var feeds = OptimizeCommand.ParseDims(parsed.GetValue(_dims) ?? [], [], parsed.GetValue(_seed));
+        var feeds = FeedOptions.Parse(parsed.GetValue(_dims), seed: parsed.GetValue(_seed));
         return new GradientCheckOptions
         {
             Gradient = gradient,
-            Batch = batch,
+            Batch = parsed.GetValue(_batch) ?? Math.Max(2, gradient.Penalty.Microbatches),
             Seed = feeds.Seed,
             Dims = feeds.Dims,
             DefaultDim = feeds.DefaultDim,
             Directions = parsed.GetValue(_directions),
         };
     }
+}
 
-    /// <summary>Writes a number, or null when it is NaN or infinite (JSON has no such numbers).</summary>
-    public static void WriteNumber(Utf8JsonWriter writer, string name, double value)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        if (double.IsFinite(value))
-        {
-            writer.WriteNumber(name, value);
-        }
-        else
-        {
-            writer.WriteNull(name);
-        }
-    }
-
-    /// <summary>Writes a check's verdict fields (passed, max_error, threshold, unchecked) into the current object.</summary>
-    public static void WriteVerdict(Utf8JsonWriter writer, GradientCheckResult result)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        ArgumentNullException.ThrowIfNull(result);
-        writer.WriteBoolean("passed", result.Passed);
-        WriteNumber(writer, "max_error", result.MaxError);
-        writer.WriteNumber("threshold", result.Threshold);
-        writer.WriteStartArray("unchecked");
-        foreach (var quantity in result.Unchecked)
-        {
-            writer.WriteStringValue(quantity);
-        }
-        writer.WriteEndArray();
-    }
+/// <summary>A check's verdict as the JSON reports of <c>gradcheck</c> and <c>convert</c> write it.</summary>
+internal sealed record GradcheckVerdict(bool Passed, double? MaxError, double Threshold, IReadOnlyList<string> Unchecked)
+{
+    public static GradcheckVerdict Of(GradientCheckResult result) => new(result.Passed, JsonOutput.Finite(result.MaxError), result.Threshold, result.Unchecked);
 }

@@ -19,44 +19,24 @@ internal sealed class StepOptionSet
     private readonly Option<double> _epsilon = new("--epsilon") { Description = "Adam ε.", DefaultValueFactory = _ => 1e-8 };
     private readonly Option<bool> _noOptimize = new("--no-optimize") { Description = "Skip CSE, dead-code removal and constant folding of the step model." };
 
-    public void AddTo(Command command)
-    {
-        ArgumentNullException.ThrowIfNull(command);
-        foreach (var option in new Option[] { _optimizer, _momentum, _nesterov, _weightDecay, _beta1, _beta2, _epsilon, _noOptimize })
-        {
-            command.Options.Add(option);
-        }
-    }
+    /// <summary>The options, for a command's list.</summary>
+    public IEnumerable<Option> Options => [_optimizer, _momentum, _nesterov, _weightDecay, _beta1, _beta2, _epsilon, _noOptimize];
 
-    /// <summary>The step-model options for the given gradient options, or a usage error.</summary>
-    public StepModelOptions Parse(ParseResult parsed, GradientModelOptions gradient, double? lambda)
+    /// <summary>The step-model options for the given gradient options; the library checks them (StepModelOptions.Validate).</summary>
+    public StepModelOptions Parse(ParseResult parsed, GradientModelOptions gradient, double? lambda) => new()
     {
-        ArgumentNullException.ThrowIfNull(parsed);
-        var optimizerName = parsed.GetValue(_optimizer)!;
-        if (!OptimizerOptions.TryParse(optimizerName, out var kind))
+        Gradient = gradient,
+        Lambda = lambda,
+        Optimize = !parsed.GetValue(_noOptimize),
+        ConstantEvaluator = OrtConstantEvaluator.Instance,
+        Optimizer = new OptimizerOptions
         {
-            throw ImplicitRegException.BadInput($"--optimizer {optimizerName}: use one of {string.Join(", ", OptimizerOptions.Names)}");
-        }
-        if (parsed.GetValue(_momentum) is not null && kind != OptimizerKind.Momentum)
-        {
-            throw ImplicitRegException.BadInput("--momentum needs --optimizer momentum");
-        }
-        return new StepModelOptions
-        {
-            Gradient = gradient,
-            Lambda = lambda,
-            Optimize = !parsed.GetValue(_noOptimize),
-            ConstantEvaluator = OrtConstantEvaluator.Instance,
-            Optimizer = new OptimizerOptions
-            {
-                Kind = kind,
-                Momentum = parsed.GetValue(_momentum) ?? 0.9,
-                Nesterov = parsed.GetValue(_nesterov),
-                WeightDecay = parsed.GetValue(_weightDecay),
-                Beta1 = parsed.GetValue(_beta1),
-                Beta2 = parsed.GetValue(_beta2),
-                Epsilon = parsed.GetValue(_epsilon),
-            },
-        };
-    }
+            Kind = OptionNames.ParseOptimizer(parsed.GetValue(_optimizer)!),
+            Nesterov = parsed.GetValue(_nesterov),
+            WeightDecay = parsed.GetValue(_weightDecay),
+            Beta1 = parsed.GetValue(_beta1),
+            Beta2 = parsed.GetValue(_beta2),
+            Epsilon = parsed.GetValue(_epsilon),
+        }.WithMomentum(parsed.GetValue(_momentum)),
+    };
 }

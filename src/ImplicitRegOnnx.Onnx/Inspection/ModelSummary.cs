@@ -85,6 +85,10 @@ public sealed record ModelSummary(
         _ => "unknown",
     };
 
+    /// <summary>The summary as the text tables of <c>implicitreg inspect</c>: model, producer, IR version, opsets, parameters, inputs, outputs, op counts.</summary>
+    /// <param name="name">How the model is named in the first row (its path).</param>
+    public string ToText(string name) => SummaryText.Write(this, name);
+
     /// <summary>The summary as JSON, the format of models/*.inspect.json (keys: producer, ir_version, opsets, inputs, outputs, parameters, ops), indented, with a final newline.</summary>
     public string ToJson()
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 using ImplicitRegOnnx.Onnx;
 
@@ -24,6 +25,68 @@ public sealed record FeedOptions
 
     /// <summary>Seed of the generated values (the same seed gives the same feeds).</summary>
     public int Seed { get; init; } = 1234;
+
+    /// <summary>
+    /// Feed options from the specs a tool or a script writes: <c>NAME=SIZE</c> for <see cref="Dims"/> (<c>*=SIZE</c>
+    /// sets <see cref="DefaultDim"/>), <c>INPUT=D0,D1,...</c> for <see cref="Shapes"/> (<c>INPUT=</c> a scalar),
+    /// <c>INPUT=NUMBER</c> for <see cref="Values"/>. A later spec of the same name wins.
+    /// </summary>
+    /// <param name="dims">Sizes of symbolic dimensions, e.g. <c>batch=4</c>.</param>
+    /// <param name="shapes">Whole shapes of inputs, e.g. <c>input=1,512</c>.</param>
+    /// <param name="values">Fixed values of inputs, e.g. <c>sr=16000</c>.</param>
+    /// <param name="seed">The <see cref="Seed"/>.</param>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/> naming the property and the spec that does not parse.</exception>
+    public static FeedOptions Parse(IEnumerable<string>? dims, IEnumerable<string>? shapes = null, IEnumerable<string>? values = null, int seed = 1234)
+    {
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        long defaultDim = 2;
+        foreach (var spec in dims ?? [])
+        {
+            var (name, text) = Split(spec);
+            if (name is null || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+            {
+                throw ImplicitRegException.BadParameter("FeedOptions.Dims", $"'{spec}': expected NAME=SIZE with a non-negative integer SIZE, e.g. batch=4");
+            }
+            if (name == "*")
+            {
+                defaultDim = size;
+            }
+            else
+            {
+                sizes[name] = size;
+            }
+        }
+        var whole = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var spec in shapes ?? [])
+        {
+            var (name, text) = Split(spec);
+            var parts = text.Length == 0 ? [] : text.Split(',', StringSplitOptions.TrimEntries);
+            var parsed = parts.Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1).ToArray();
+            if (name is null || parsed.Any(v => v < 0))
+            {
+                throw ImplicitRegException.BadParameter("FeedOptions.Shapes", $"'{spec}': expected INPUT=D0,D1,... with non-negative integer sizes, e.g. input=1,512");
+            }
+            whole[name] = parsed;
+        }
+        var fixedValues = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var spec in values ?? [])
+        {
+            var (name, text) = Split(spec);
+            if (name is null || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            {
+                throw ImplicitRegException.BadParameter("FeedOptions.Values", $"'{spec}': expected INPUT=NUMBER, e.g. sr=16000");
+            }
+            fixedValues[name] = value;
+        }
+        return new FeedOptions { Dims = sizes, Shapes = whole, Values = fixedValues, DefaultDim = defaultDim, Seed = seed };
+    }
+
+    /// <summary>NAME and the text after the last '='; a null name when there is no '=' or nothing before it.</summary>
+    private static (string? Name, string Text) Split(string spec)
+    {
+        var eq = spec.LastIndexOf('=');
+        return eq <= 0 ? (null, "") : (spec[..eq], spec[(eq + 1)..]);
+    }
 }
 
 /// <summary>

@@ -45,6 +45,37 @@ internal static class WorkflowFiles
         }
     }
 
+    /// <summary>
+    /// Checks where a workflow will write a model before it starts: never over the input model, not a
+    /// folder, and into a folder that exists.
+    /// </summary>
+    /// <exception cref="ImplicitRegException">Of kind <see cref="ErrorKind.BadInput"/>, naming <paramref name="output"/>.</exception>
+    public static void CheckOutput(string input, string output)
+    {
+        if (string.IsNullOrWhiteSpace(output))
+        {
+            throw ImplicitRegException.BadInput("an output path is empty; give the path of the .onnx file to write");
+        }
+        var full = Path.GetFullPath(output);
+        if (string.Equals(Path.GetFullPath(input), full, StringComparison.Ordinal))
+        {
+            throw ImplicitRegException.BadInput($"{output}: is the input model; write to another path");
+        }
+        if (Directory.Exists(full))
+        {
+            throw ImplicitRegException.BadInput($"{output}: is a directory; give a file path inside it");
+        }
+        var folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder))
+        {
+            throw ImplicitRegException.BadInput($"{output}: the folder {folder} does not exist; create it first");
+        }
+    }
+
+    /// <summary>The path beside <paramref name="path"/> with its extension replaced by <paramref name="suffix"/> (TRAIN.onnx → TRAIN.init.onnx).</summary>
+    public static string Beside(string path, string suffix) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + suffix);
+
     /// <summary>Saves a model (atomically, through <see cref="Model.Save(string, Onnx.Serialization.ModelSaveOptions?)"/>); a path that cannot be written is bad input naming it.</summary>
     public static void Save(Model model, string output, string what = "the model")
     {

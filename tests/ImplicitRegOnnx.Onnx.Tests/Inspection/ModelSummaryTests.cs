@@ -37,4 +37,24 @@ public class ModelSummaryTests
         Assert.Equal(4 * summary.Parameters.Elements, summary.Parameters.Bytes);   // float32
         Assert.Equal(model.Graph.RequiredInputs.Select(v => v.Name), summary.Inputs.Select(v => v.Name));
     }
+
+    [Fact]
+    public void TextIsAlignedTablesOfTheSummarysValues()
+    {
+        var summary = ModelSummary.Of(Model.Load(TestPaths.Model("mlp_tanh.onnx")));
+
+        var lines = summary.ToText("m.onnx").Split('\n');
+
+        Assert.Equal("model       m.onnx", lines[0]);
+        Assert.Equal($"ir_version  {summary.IrVersion}", lines[2]);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"parameters  {summary.Parameters.Count} tensors, {summary.Parameters.Elements:N0} elements, {summary.Parameters.Bytes:N0} bytes"), lines);
+        Assert.Contains($"inputs ({summary.Inputs.Count})", lines);
+        Assert.Contains($"ops (main graph: {summary.NodeCount} nodes, {summary.Ops.Count} kinds)", lines);
+        // Columns line up: every row of the op table is as wide as its header, counts right-aligned.
+        var ops = lines.SkipWhile(l => !l.StartsWith("ops (", StringComparison.Ordinal)).Skip(1).TakeWhile(l => l.Length > 0).ToList();
+        Assert.Equal(summary.Ops.Count + 1, ops.Count);
+        Assert.All(ops, row => Assert.Equal(ops[0].Length, row.Length));
+        Assert.EndsWith("\n", summary.ToText("m.onnx"), StringComparison.Ordinal);
+    }
 }

@@ -75,4 +75,43 @@ public class RandomFeedsTests
         Assert.Equal([16000L], feeds[0].ToArray<long>());
         Assert.Equal([-0.25f, -0.25f, -0.25f], feeds[1].ToArray<float>());
     }
+
+    [Fact]
+    public void SpecsParseIntoDimsShapesAndValues()
+    {
+        var options = FeedOptions.Parse(["batch=4", "*=3", "a=b=5"], ["input=1,512", "scalar="], ["sr=16000", "x=-0.5e1"], seed: 9);
+
+        Assert.Equal(new Dictionary<string, long> { ["batch"] = 4, ["a=b"] = 5 }, options.Dims);
+        Assert.Equal(3, options.DefaultDim);
+        Assert.Equal([1L, 512L], options.Shapes["input"]);
+        Assert.Empty(options.Shapes["scalar"]);
+        Assert.Equal(new Dictionary<string, double> { ["sr"] = 16000, ["x"] = -5 }, options.Values);
+        Assert.Equal(9, options.Seed);
+        Assert.Equal(2, FeedOptions.Parse(null).DefaultDim);
+    }
+
+    [Theory]
+    [InlineData("FeedOptions.Dims", "batch")]
+    [InlineData("FeedOptions.Dims", "batch=x")]
+    [InlineData("FeedOptions.Dims", "=3")]
+    [InlineData("FeedOptions.Dims", "batch=-1")]
+    [InlineData("FeedOptions.Shapes", "input")]
+    [InlineData("FeedOptions.Shapes", "input=1,,2")]
+    [InlineData("FeedOptions.Shapes", "input=1,-2")]
+    [InlineData("FeedOptions.Values", "sr=abc")]
+    [InlineData("FeedOptions.Values", "sr=NaN")]
+    [InlineData("FeedOptions.Values", "=1")]
+    public void AMalformedSpecIsBadInputNamingThePropertyAndTheSpec(string parameter, string spec)
+    {
+        var e = Assert.Throws<ImplicitRegException>(() => parameter switch
+        {
+            "FeedOptions.Dims" => FeedOptions.Parse([spec]),
+            "FeedOptions.Shapes" => FeedOptions.Parse(null, [spec]),
+            _ => FeedOptions.Parse(null, null, [spec]),
+        });
+
+        Assert.Equal(ErrorKind.BadInput, e.Kind);
+        Assert.Equal(parameter, e.Parameter);
+        Assert.StartsWith($"{parameter} '{spec}': expected ", e.Message, StringComparison.Ordinal);
+    }
 }

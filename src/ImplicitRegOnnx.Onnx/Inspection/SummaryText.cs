@@ -1,28 +1,27 @@
 using System.Globalization;
 using System.Text;
-using ImplicitRegOnnx.Onnx.Inspection;
 
-namespace ImplicitRegOnnx.Cli.Inspection;
+namespace ImplicitRegOnnx.Onnx.Inspection;
 
-/// <summary>Writes a <see cref="ModelSummary"/> as a text table (its JSON is <see cref="ModelSummary.ToJson"/>), and the aligned tables of other commands.</summary>
-internal static class SummaryWriters
+/// <summary>A <see cref="ModelSummary"/> as text tables (<see cref="ModelSummary.ToText"/>).</summary>
+internal static class SummaryText
 {
     private static readonly string[] OpHeader = ["op", "count"];
     private static readonly string[] ValueHeader = ["name", "type", "shape"];
 
-    public static string ToText(ModelSummary s, string path)
+    public static string Write(ModelSummary s, string name)
     {
         var sb = new StringBuilder();
         var producer = (s.ProducerName + " " + s.ProducerVersion).Trim();
         var header = new List<string[]>
         {
-            new[] { "model", path },
+            new[] { "model", name },
             new[] { "producer", producer.Length > 0 ? producer : "(not set)" },
             new[] { "ir_version", s.IrVersion.ToString(CultureInfo.InvariantCulture) },
             new[] { "opsets", string.Join(", ", s.Opsets.Select(o => $"{(o.Key.Length == 0 ? "ai.onnx" : o.Key)} {o.Value}")) },
             new[] { "parameters", string.Create(CultureInfo.InvariantCulture, $"{s.Parameters.Count:N0} tensors, {s.Parameters.Elements:N0} elements, {s.Parameters.Bytes:N0} bytes") },
         };
-        AppendTable(sb, header, indent: "");
+        TextTable.Append(sb, header, indent: "");
         Section(sb, $"inputs ({s.Inputs.Count})", s.Inputs);
         Section(sb, $"outputs ({s.Outputs.Count})", s.Outputs);
         sb.Append('\n').Append(CultureInfo.InvariantCulture, $"ops (main graph: {s.NodeCount} nodes, {s.Ops.Count} kinds)").Append('\n');
@@ -34,7 +33,7 @@ internal static class SummaryWriters
         }
         else
         {
-            AppendTable(sb, [OpHeader, .. ops], indent: "  ", rightAlignLast: true);
+            TextTable.Append(sb, [OpHeader, .. ops], indent: "  ", rightAlignLast: true);
         }
         return sb.ToString();
     }
@@ -49,10 +48,10 @@ internal static class SummaryWriters
         }
         var rows = new List<string[]> { ValueHeader };
         rows.AddRange(values.Select(v => new[] { v.Name, v.Type ?? "?", ShapeText(v.Shape) }));
-        AppendTable(sb, rows, indent: "  ");
+        TextTable.Append(sb, rows, indent: "  ");
     }
 
-    public static string ShapeText(IReadOnlyList<object?>? shape) =>
+    private static string ShapeText(IReadOnlyList<object?>? shape) =>
         shape is null ? "(unknown rank)"
         : "[" + string.Join(", ", shape.Select(d => d switch
         {
@@ -60,9 +59,13 @@ internal static class SummaryWriters
             string symbol => symbol,
             _ => "?",
         })) + "]";
+}
 
-    /// <summary>Plain aligned columns, two spaces apart.</summary>
-    public static void AppendTable(StringBuilder sb, IReadOnlyList<string[]> rows, string indent, bool rightAlignLast = false)
+/// <summary>Plain aligned text columns, two spaces apart (the tables of the CLI's reports).</summary>
+internal static class TextTable
+{
+    /// <summary>Appends <paramref name="rows"/>, each line after <paramref name="indent"/>; the last column right-aligned on request.</summary>
+    public static void Append(StringBuilder sb, IReadOnlyList<string[]> rows, string indent, bool rightAlignLast = false)
     {
         var columns = rows.Max(r => r.Length);
         var widths = new int[columns];
