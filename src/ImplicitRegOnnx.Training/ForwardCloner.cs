@@ -111,14 +111,13 @@ internal static class BatchNormTraining
         var epsilon = node.GetFloat("epsilon", 1e-5f);
         var momentum = node.GetFloat("momentum", 0.9f);
 
-        // The same ops, in the same order, as the standardization the BatchNormalization gradient rule
-        // recomputes from X, so that common-subexpression elimination computes x̂ once for both.
-        var mean = ReduceMean(b, x, axes);
-        var centered = b.Sub(x, mean);
-        var variance = ReduceMean(b, b.Mul(centered, centered), axes);
-        var inverse = b.Op("Reciprocal", [b.Op("Sqrt", [b.Add(variance, b.ScalarLike(epsilon, x))])]);
-        long[] channelShape = [-1, .. Enumerable.Repeat(1L, rank - 2)];
-        var y = b.Add(b.Mul(b.Mul(centered, inverse), b.Reshape(scale, channelShape)), b.Reshape(bias, channelShape));
+        // The same statistics as the BatchNormalization gradient rule recomputes from X, so that
+        // common-subexpression elimination computes them once for both.
+        var (mean, _, variance, _) = Autodiff.Rules.Statistics.Of(b, x, axes, epsilon);
+        // Y itself in one pass: the inference-mode kernel with the batch statistics as its inputs (the
+        // spec's Y = (X − mean)/√(var + ε)·scale + B), where Mul by x̂ and the scale, then Add took two
+        // passes. Nothing differentiates it: this lowering runs after every gradient.
+        var y = b.Op("BatchNormalization", [x, scale, bias, b.Reshape(mean, [-1]), b.Reshape(variance, [-1])], Attribute.Float("epsilon", epsilon));
 
         var outputs = new Value?[node.Outputs.Count];
         outputs[0] = y;
@@ -135,8 +134,4 @@ internal static class BatchNormTraining
 
     private static Value Running(GraphBuilder b, Value previous, Value current, float momentum) =>
         b.Add(b.Mul(previous, b.ScalarLike(momentum, previous)), b.Mul(current, b.ScalarLike(1 - momentum, current)));
-
-    private static Value ReduceMean(GraphBuilder b, Value x, long[] axes) => b.Opset >= 18
-        ? b.Op("ReduceMean", [x, b.Ints(axes)], Attribute.Int("keepdims", 1))
-        : b.Op("ReduceMean", [x], Attribute.Ints("axes", axes), Attribute.Int("keepdims", 1));
 }

@@ -58,22 +58,48 @@ internal static class LinearRules
             }
             return;
         }
+        // An operand that is a tall transpose of X (last two axes swapped, rows ≥ 8× columns, no batch
+        // broadcasting) gets its gradient as the transpose of X's, dA = (B·dYᵀ)ᵀ or dB = (dYᵀ·A)ᵀ,
+        // which the Transpose rule's own transpose cancels: X's gradient comes out in X's wide layout,
+        // with no transpose of it. MLAS runs a product with few output columns slowly: in the exact
+        // penalty's second backward through the kernel-gradient GEMMs, [P, C·K]·[C·K, M] with
+        // P = 784, M = 16 took ~1.6× as long as [M, C·K]·[C·K, P] (docs/performance.md).
+        var sameBatch = rankA == rankB && SameBatch(a, b, rankA);
         if (c.Needs(0))
         {
-            c.SetGradUnbroadcast(0, c.B.MatMul(dy, SwapLastTwo(c, b, rankB)));
+            c.SetGradUnbroadcast(0, sameBatch && IsTallSwapOfLastTwo(a, rankA)
+                ? SwapLastTwo(c, c.B.MatMul(b, SwapLastTwo(c, dy, rankA)), rankA)
+                : c.B.MatMul(dy, SwapLastTwo(c, b, rankB)));
         }
         if (c.Needs(1))
         {
-            c.SetGradUnbroadcast(1, c.B.MatMul(SwapLastTwo(c, a, rankA), dy));
+            c.SetGradUnbroadcast(1, sameBatch && IsTallSwapOfLastTwo(b, rankB)
+                ? SwapLastTwo(c, c.B.MatMul(SwapLastTwo(c, dy, rankB), a), rankB)
+                : c.B.MatMul(SwapLastTwo(c, a, rankA), dy));
         }
     }
 
-    private static Value SwapLastTwo(GradientContext c, Value x, int rank)
+    /// <summary>Whether <paramref name="x"/> is a Transpose swapping its last two axes whose static rows are at least 8× its columns.</summary>
+    private static bool IsTallSwapOfLastTwo(Value x, int rank) =>
+        IsSwapOfLastTwo(x, rank) && x.Shape is { } s && s[rank - 2].Value is { } rows && s[rank - 1].Value is { } columns && rows >= 8 * columns;
+
+    private static Value SwapLastTwo(GradientContext c, Value x, int rank) => ShapeHelpers.Transpose(c, x, SwapPerm(rank));
+
+    private static long[] SwapPerm(int rank)
     {
         var perm = Enumerable.Range(0, rank).Select(i => (long)i).ToArray();
         (perm[rank - 2], perm[rank - 1]) = (perm[rank - 1], perm[rank - 2]);
-        return c.B.Transpose(x, perm);
+        return perm;
     }
+
+    /// <summary>Whether <paramref name="x"/> is a Transpose that swaps exactly its last two axes.</summary>
+    private static bool IsSwapOfLastTwo(Value x, int rank) =>
+        x.Producer is { IsStandard: true, OpType: "Transpose" } node && node.Outputs[0] == x
+        && (node.GetInts("perm")?.ToArray() ?? (rank == 2 ? [1, 0] : null)) is { } perm && perm.SequenceEqual(SwapPerm(rank));
+
+    /// <summary>Whether the batch axes (all but the last two) of both operands are the same dims, so that neither is broadcast.</summary>
+    private static bool SameBatch(Value a, Value b, int rank) =>
+        a.Shape is { } sa && b.Shape is { } sb && Enumerable.Range(0, rank - 2).All(i => sa[i].SameAs(sb[i]));
 
     /// <summary>
     /// Y = alpha·A'·B' + beta·C. With dA' = alpha·dY·B'ᵀ and dB' = alpha·A'ᵀ·dY, each case is one Gemm

@@ -26,7 +26,8 @@ internal static class ReductionRules
             // ∂(Π x)/∂x_i = Π x / x_i: exact for nonzero inputs (a zero input gives NaN/Inf, as the quotient form does in PyTorch's fast path).
             c.SetGrad(0, c.B.Div(c.B.Mul(ExpandToInput(c, c.Dy), ExpandToInput(c, c.Y())), c.X()));
         });
-        r.Add("ReduceSumSquare", c => c.SetGrad(0, c.B.Mul(ExpandToInput(c, c.Dy), c.B.Mul(c.X(), c.Scalar(2, c.X())))));
+        // 2·x·dy with dy broadcast by the Mul itself (x has the full shape): one full-size pass.
+        r.Add("ReduceSumSquare", c => c.SetGrad(0, c.B.Mul(c.X(), c.B.Mul(WithReducedAxes(c, c.Dy), c.Scalar(2, c.Dy)))));
         r.Add("ReduceL1", c => c.SetGrad(0, c.B.Mul(ExpandToInput(c, c.Dy), c.B.Op("Sign", [c.X()]))));
         // ∂‖x‖₂/∂x = x / ‖x‖₂.
         r.Add("ReduceL2", c => c.SetGrad(0, c.B.Mul(c.X(), ExpandToInput(c, c.B.Div(c.Dy, c.Y())))));
@@ -86,21 +87,14 @@ internal static class ReductionRules
     /// Broadcasts a gradient of a reduction's output back to the input's shape: with keepdims=0 the
     /// reduced axes are first restored as size-1 axes (they must then be known), then Expand.
     /// </summary>
-    public static Value ExpandToInput(GradientContext c, Value gradient)
-    {
-        var x = c.X(0);
-        if (c.Int("keepdims", 1) == 0)
-        {
-            var axes = ReducedAxes(c);
-            if (axes is null)
-            {
-                // All axes reduced: the output is a scalar, which Expand broadcasts as it is.
-                return c.B.Expand(gradient, c.B.Shape(x));
-            }
-            gradient = c.B.Unsqueeze(gradient, axes);
-        }
-        return c.B.Expand(gradient, c.B.Shape(x));
-    }
+    public static Value ExpandToInput(GradientContext c, Value gradient) => c.B.Expand(WithReducedAxes(c, gradient), c.B.Shape(c.X(0)));
+
+    /// <summary>
+    /// A gradient of a reduction's output with the reduced axes as size-1 axes (keepdims=0: restored,
+    /// they must then be known; all axes reduced: the scalar as it is), so that it broadcasts against the input.
+    /// </summary>
+    private static Value WithReducedAxes(GradientContext c, Value gradient) =>
+        c.Int("keepdims", 1) == 0 && ReducedAxes(c) is { } axes ? c.B.Unsqueeze(gradient, axes) : gradient;
 
     /// <summary>The normalized reduced axes, or null when every axis is reduced (or none, with noop_with_empty_axes).</summary>
     public static long[]? ReducedAxes(GradientContext c)

@@ -35,6 +35,24 @@ internal static class ShapeHelpers
             : c.B.Op("Slice", [c.B.Shape(x), c.B.Ints(start), c.B.Ints(end)]);
     }
 
+    /// <summary>
+    /// Transpose(x, perm), or the input of x's own Transpose when the two permutations cancel
+    /// (Transpose(Transpose(z, p), q) = z when p[q[i]] = i for every axis i): gradient rules transpose
+    /// back what the forward graph transposed, and a full-size copy saved is one pass less.
+    /// </summary>
+    public static Value Transpose(GradientContext c, Value x, long[] perm)
+    {
+        if (x.Producer is { IsStandard: true, OpType: "Transpose" } node && node.Input(0) is { } z && node.Outputs[0] == x)
+        {
+            var inner = node.GetInts("perm")?.ToArray() ?? [.. Enumerable.Range(0, perm.Length).Reverse().Select(i => (long)i)];
+            if (inner.Length == perm.Length && Enumerable.Range(0, perm.Length).All(i => inner[perm[i]] == i))
+            {
+                return z;
+            }
+        }
+        return c.B.Transpose(x, perm);
+    }
+
     /// <summary>The shape of <paramref name="x"/>; a constant when static.</summary>
     public static Value ShapeOf(GradientContext c, Value x) =>
         x.Shape?.ToArray() is { } dims ? c.B.Ints(dims) : c.B.Shape(x);

@@ -39,7 +39,8 @@ internal static class ShapeRules
     {
         if (c.Ints("perm") is not { } perm)
         {
-            c.SetGrad(0, c.B.Transpose(c.Dy)); // reversing the axes is its own inverse
+            // Reversing the axes is its own inverse.
+            c.SetGrad(0, ShapeHelpers.Transpose(c, c.Dy, [.. Enumerable.Range(0, c.Rank(c.Dy)).Reverse().Select(i => (long)i)]));
             return;
         }
         var inverse = new long[perm.Count];
@@ -47,7 +48,7 @@ internal static class ShapeRules
         {
             inverse[perm[i]] = i;
         }
-        c.SetGrad(0, c.B.Transpose(c.Dy, inverse));
+        c.SetGrad(0, ShapeHelpers.Transpose(c, c.Dy, inverse));
     }
 
     /// <summary>Concat along axis (may be negative): each input's gradient is its piece of the output gradient, cut by Split.</summary>

@@ -323,6 +323,13 @@ internal static class ShapeOpRules
             ctx.SetOutput(0, elementType, x is null ? null : DimMath.Broadcast([x, new Shape(target.ToArray())]));
             return;
         }
+        // A shape computed at run time from other shapes (e.g. Shape(y), as the gradient rules
+        // broadcast a reduction's gradient back) still has known and symbolic entries.
+        if (x is not null && ShapeValue.TryGet(ctx.Node.Input(1)) is { } entries)
+        {
+            ctx.SetOutput(0, elementType, DimMath.Broadcast([x, new Shape(entries.Select(e => e.Dim))]));
+            return;
+        }
         if (x is null || RankFromShapeInput(ctx, 1) is not { } targetRank)
         {
             ctx.SetOutput(0, elementType, (Shape?)null);

@@ -99,6 +99,19 @@ public class ShapeOpsTests
     public void ExpandBroadcastsWithTheShape(string x, long[] shape, string expected) => Assert.Equal(expected, One("Expand", [x, Ints(shape)]));
 
     [Fact]
+    public void ExpandToTheShapeOfAnotherTensorKeepsItsSymbolicDims()
+    {
+        // As the reduction gradients broadcast back: Expand(g, Shape(x)).
+        var graph = new Graph();
+        var g = graph.AddInput("g", Parse("float[1,6,1]"));
+        var x = graph.AddInput("x", Parse("float[N,6,S]"));
+        var shape = graph.Append(new Node("", "Shape", [x], ["shape"])).Output;
+        var expand = graph.Append(new Node("", "Expand", [g, shape], ["y"]));
+        Onnx.Inference.ShapeInference.InferGraph(graph, 17);
+        Assert.Equal("float[N,6,S]", Format(expand.Output.Type));
+    }
+
+    [Fact]
     public void ExpandWithUnknownShapeKeepsSizesOtherThanOne() => Assert.Equal("float[?,?,5]", One("Expand", ["float[1,5]", "int64[3]"]));
 
     [Fact]
