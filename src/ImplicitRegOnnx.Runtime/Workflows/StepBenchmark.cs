@@ -222,9 +222,13 @@ public static class StepBenchmark
         Array.Sort(times);
         var stepPeakMb = ProcessMemory.PeakMb();
         var measuredSteps = peakReset && beforeSessionMb is not null;
+        // The steps' peak can lie a little below the resident size before the session when the process gave
+        // pages back meanwhile (the garbage collector, the kernel reclaiming file pages under memory pressure):
+        // then the session and the steps added nothing, not a negative amount.
+        var addedMb = measuredSteps ? Math.Max(0, stepPeakMb - beforeSessionMb!.Value) : (double?)null;
         return new BenchResult(options.Model, options.Step.Gradient.Penalty.Mode, options.Batch, options.Threads, chosen, times, buildSeconds,
             step.ForwardNodes, step.StepNodes, peakReset ? Math.Max(buildPeakMb, stepPeakMb) : stepPeakMb,
-            measuredSteps ? stepPeakMb : null, measuredSteps ? stepPeakMb - beforeSessionMb : null, warnings, cpuPerStep);
+            measuredSteps ? stepPeakMb : null, addedMb, warnings, cpuPerStep);
     }
 
     private static StepSession OpenSession(StepModel step, BenchOptions options, out string chosen)
