@@ -97,4 +97,27 @@ public class TrainerTests
         Assert.Contains($"holds the class label {label} (example 37) but the model scores 10 classes; labels must be 0 to 9", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, trainer.Steps);
     }
+
+    [Fact]
+    public void Batches_that_do_not_split_into_the_microbatches_are_refused_naming_the_option()
+    {
+        // The penalty slices every batch into n equal parts (B / n each); a remainder would silently miss the penalty.
+        var model = Model.Load(TestPaths.Model("mlp_tanh.onnx"));
+        var uneven = Assert.Throws<ImplicitRegException>(() => new Trainer(model, Options(epochs: 1) with { BatchSize = 33 }));
+        Assert.Equal("PenaltyOptions.Microbatches", uneven.Parameter);
+        Assert.Contains("does not divide TrainerOptions.BatchSize = 33", uneven.Message, StringComparison.Ordinal);
+        var none = Options(epochs: 1) with { BatchSize = 33 };
+        none = none with { Step = none.Step with { Gradient = none.Step.Gradient with { Penalty = new PenaltyOptions { Mode = PenaltyMode.None, Microbatches = 2 } } } };
+        using (new Trainer(model, none))
+        {
+        }
+
+        // 100 examples in batches of 32 keep a last batch of 4: fine for n = 2; 36 examples leave 4 as well, 35 leave 3.
+        var (train, _) = DigitsData.Load(TestPaths.Model("data/digits.csv.gz"));
+        using var trainer = new Trainer(model, Options(epochs: 1) with { KeepLast = true, MaxSteps = 1 });
+        trainer.Fit(train.Take(100));
+        var last = Assert.Throws<ImplicitRegException>(() => trainer.Fit(train.Take(35)));
+        Assert.Equal("TrainerOptions.KeepLast", last.Parameter);
+        Assert.Contains("last batch of 3 examples", last.Message, StringComparison.Ordinal);
+    }
 }

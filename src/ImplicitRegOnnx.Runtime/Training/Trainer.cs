@@ -132,6 +132,11 @@ public sealed record TrainerOptions
         Check(double.IsFinite(MinDelta) && MinDelta >= 0, "TrainerOptions.MinDelta", $"must be a non-negative number, got {MinDelta}");
         Check(KeepBestPath is null || !string.IsNullOrWhiteSpace(KeepBestPath), "TrainerOptions.KeepBestPath", $"is empty; give the path of the .onnx file to write");
         Step.Validate();
+        // Each batch is split into n consecutive equal microbatches (design.md §1); the step graph slices by B / n,
+        // so a remainder would be left out of the penalty without a word.
+        var penalty = Step.Gradient.Penalty;
+        Check(penalty.Mode == PenaltyMode.None || BatchSize % penalty.Microbatches == 0, "PenaltyOptions.Microbatches",
+            $"is {penalty.Microbatches}, which does not divide TrainerOptions.BatchSize = {BatchSize}: the penalty splits every batch into {penalty.Microbatches} equal microbatches; use a batch size that is a multiple of {penalty.Microbatches}");
         Check(PenaltyCoefficient is null || (double.IsFinite(PenaltyCoefficient.Value) && PenaltyCoefficient >= 0), "TrainerOptions.PenaltyCoefficient",
             $"must be a non-negative number or null (c = ε(t)/4), got {PenaltyCoefficient}");
         // The trainer feeds the coefficient every step; a different one in the step options would be silently unused.
@@ -193,6 +198,7 @@ public sealed class Trainer : IDisposable
     private readonly DataInput? _target;
     private readonly string _outputName;
     private readonly LossKind? _loss;
+    private readonly int _microbatches;
     private readonly string _configuration;
     private readonly string _fingerprint;
 
@@ -237,6 +243,7 @@ public sealed class Trainer : IDisposable
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
         _loss = options.Step.Gradient.LossOutput is null ? options.Step.Gradient.Loss : null;
         _target = DataInput.TargetOf(_eval, _outputName, _loss is { } kind && kind.TargetIsClassIndex());
+        _microbatches = options.Step.Gradient.Penalty.Mode == PenaltyMode.None ? 1 : options.Step.Gradient.Penalty.Microbatches;
         _export = state => ModelExport.WithWeights(inference, state.Where(p => _step.Parameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), "trainer");
         _configuration = Configuration("model " + Sha256(inference.ToBytes()), options, world?.Size ?? 1);
         _fingerprint = Checkpoints.Fingerprint(_configuration);
@@ -271,6 +278,13 @@ public sealed class Trainer : IDisposable
         _outputName = artifacts.ModelOutputs.Count > 0 ? artifacts.ModelOutputs[0] : "";
         _loss = artifacts.Loss;
         _target = DataInput.TargetOf(artifacts.Eval ?? _step.Model, _outputName, _loss is { } kind && kind.TargetIsClassIndex());
+        _microbatches = artifacts.Metadata.GetValueOrDefault("penalty") is null or "none" ? 1
+            : int.TryParse(artifacts.Metadata.GetValueOrDefault("microbatches"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+        if (options.BatchSize % _microbatches != 0)
+        {
+            throw ImplicitRegException.BadParameter("TrainerOptions.BatchSize",
+                FormattableString.Invariant($"is {options.BatchSize}, but the step model {artifacts.StepPath} splits every batch into {_microbatches} equal microbatches; use a multiple of {_microbatches}"));
+        }
         (_session, DeviceDescription) = Open(_step, options, openStep);
         _export = state => ModelExport.FromStepModel(_step.Model, state, artifacts.StepPath);
         var initial = string.Join(',', _step.InitialState.Select(p => p.Key + ":" + Sha256(p.Value.RawBytes.ToArray())));
@@ -399,6 +413,11 @@ public sealed class Trainer : IDisposable
             throw ImplicitRegException.BadParameter("TrainerOptions.Monitor", $"'{Monitor.Metric}' needs a test set; give one or monitor {TrainingMetrics.TrainLoss}");
         }
         var sampler = new EpochSampler(train.Count, Options.BatchSize, Options.Seed, Options.KeepLast);
+        if (Options.KeepLast && _parallel is null && train.Count % Options.BatchSize is var last and > 0 && last % _microbatches != 0)
+        {
+            throw ImplicitRegException.BadParameter("TrainerOptions.KeepLast", FormattableString.Invariant(
+                $"keeps a last batch of {last} examples ({train.Count} examples in batches of {Options.BatchSize}), which does not split into {_microbatches} equal microbatches for the penalty; drop it (KeepLast false) or choose a batch size that leaves a multiple of {_microbatches}"));
+        }
         var totalSteps = Math.Min(Options.MaxSteps ?? long.MaxValue, (long)sampler.BatchesPerEpoch * Options.Epochs);
         TotalSteps = totalSteps;
         var scheduleSteps = (long)sampler.BatchesPerEpoch * Options.Epochs;
