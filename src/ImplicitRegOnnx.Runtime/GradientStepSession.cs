@@ -36,7 +36,7 @@ public sealed class GradientStepSession : ITrainingStep
     private readonly OrtIoBinding _applyBinding;
     private readonly RunOptions _runOptions = new();
     private readonly StateBuffers _state;
-    private readonly BatchBuffers _batchBuffers = new();
+    private readonly BatchBuffers _batchBuffers;
     private readonly float[] _buffer;
     private readonly Dictionary<string, (int Offset, int Length)> _slices = new(StringComparer.Ordinal);
     // ONNX Runtime tensors over the slices of _buffer: P.grad, then the three metrics.
@@ -58,6 +58,7 @@ public sealed class GradientStepSession : ITrainingStep
         {
             throw ImplicitRegException.Unsupported("GradientStepSession runs the gradients-out form with its apply-update model (StepModelOptions.Form = GradientsOut); this step model is fused, which StepSession runs");
         }
+        _batchBuffers = new BatchBuffers(BatchBuffers.MicrobatchesOf(step));
         var offset = 0;
         foreach (var parameter in step.Parameters)
         {

@@ -148,9 +148,20 @@ internal sealed class StateBuffers : IDisposable
 /// shape stay the same (every step but a smaller last batch), so a step allocates nothing and copies the
 /// batch once.
 /// </summary>
-internal sealed class BatchBuffers : IDisposable
+internal sealed class BatchBuffers(int microbatches = 1) : IDisposable
 {
     private readonly Dictionary<string, OrtValue> _buffers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How many equal microbatches a step model splits every batch into for its penalty (its
+    /// <c>implicitreg.penalty</c> and <c>implicitreg.microbatches</c> metadata; 1 without a penalty).
+    /// </summary>
+    public static int MicrobatchesOf(ImplicitRegOnnx.Training.StepModel step)
+    {
+        string? Meta(string key) => step.Model.MetadataProps.LastOrDefault(e => e.Key == "implicitreg." + key)?.Value;
+        return Meta("penalty") is null or "none" ? 1
+            : int.TryParse(Meta("microbatches"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+    }
 
     /// <summary>The buffer of input <paramref name="name"/>, filled with the batch's array of that name.</summary>
     public OrtValue For(string name, IReadOnlyDictionary<string, Tensor> batch)
@@ -158,6 +169,13 @@ internal sealed class BatchBuffers : IDisposable
         if (!batch.TryGetValue(name, out var tensor))
         {
             throw ImplicitRegException.BadInput($"the batch has no array for step-model input '{name}'");
+        }
+        // The step graph slices the batch into n parts of B / n rows (design.md §1); rows past n·(B / n) would
+        // be left out of the penalty without a word.
+        if (microbatches > 1 && tensor.Dims.Length > 0 && tensor.Dims[0] % microbatches != 0)
+        {
+            throw ImplicitRegException.BadInput(FormattableString.Invariant(
+                $"the batch's '{name}' has {tensor.Dims[0]} rows, which do not split into the step model's {microbatches} equal microbatches; give a batch of a multiple of {microbatches} rows"));
         }
         if (_buffers.TryGetValue(name, out var buffer))
         {

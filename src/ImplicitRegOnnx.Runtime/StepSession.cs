@@ -30,7 +30,7 @@ public sealed class StepSession : ITrainingStep
     private readonly bool _takesCoefficient;
     private readonly IReadOnlyList<string> _parameters;
     private readonly HashSet<string> _batchInputs;
-    private readonly BatchBuffers _batchBuffers = new();
+    private readonly BatchBuffers _batchBuffers;
 
     /// <param name="step">The step model to run.</param>
     /// <param name="options">Session options (device, threads); <see cref="DefaultOptions"/> when null.</param>
@@ -55,6 +55,7 @@ public sealed class StepSession : ITrainingStep
         _penaltyCoefficient = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
         _takesCoefficient = step.Model.Graph.Inputs.Any(v => v.Name == StepModelBuilder.PenaltyCoefficient);
         _parameters = step.Parameters;
+        _batchBuffers = new BatchBuffers(BatchBuffers.MicrobatchesOf(step));
         _batchInputs = [.. step.Model.Graph.RequiredInputs.Select(v => v.Name)
             .Where(n => n != StepModelBuilder.LearningRate && !_state.Contains(n))];
     }

@@ -140,4 +140,23 @@ public class StepSessionTests
         Assert.Equal(fresh.Step(other, 0.05f), second);
         Assert.NotEqual(fresh.Step(c.Data, 0.05f), reused.Step(other, 0.05f));
     }
+
+    [Theory]
+    [InlineData(StepModelForm.Fused)]
+    [InlineData(StepModelForm.GradientsOut)]
+    public void A_batch_the_microbatches_do_not_split_is_refused_before_the_run(StepModelForm form)
+    {
+        var (c, step) = Build(OptimizerKind.Sgd, form);
+        var n = c.Info.Microbatches;
+        Assert.True(n > 1, "the case must split its batch");
+        // Drop the last row of every batch array: B − 1 rows do not split into n equal microbatches.
+        var rows = c.Data.Values.First().Dims[0];
+        var shorter = c.Data.ToDictionary(p => p.Key, p => Tensor.FromDoubles(p.Value.ElementType, p.Value.ToDoubles().Take((int)(p.Value.ElementCount / rows * (rows - 1))).ToArray(),
+            [rows - 1, .. p.Value.Dims.Skip(1)], p.Key));
+        using ITrainingStep session = form == StepModelForm.Fused ? new StepSession(step) : new GradientStepSession(step);
+        var error = Assert.Throws<ImplicitRegException>(() => session.Step(shorter, 0.05f));
+        Assert.Equal(ErrorKind.BadInput, error.Kind);
+        Assert.Contains($"rows, which do not split into the step model's {n} equal microbatches", error.Message, StringComparison.Ordinal);
+        session.Step(c.Data, 0.05f);
+    }
 }

@@ -278,8 +278,7 @@ public sealed class Trainer : IDisposable
         _outputName = artifacts.ModelOutputs.Count > 0 ? artifacts.ModelOutputs[0] : "";
         _loss = artifacts.Loss;
         _target = DataInput.TargetOf(artifacts.Eval ?? _step.Model, _outputName, _loss is { } kind && kind.TargetIsClassIndex());
-        _microbatches = artifacts.Metadata.GetValueOrDefault("penalty") is null or "none" ? 1
-            : int.TryParse(artifacts.Metadata.GetValueOrDefault("microbatches"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+        _microbatches = BatchBuffers.MicrobatchesOf(_step);
         if (options.BatchSize % _microbatches != 0)
         {
             throw ImplicitRegException.BadParameter("TrainerOptions.BatchSize",
