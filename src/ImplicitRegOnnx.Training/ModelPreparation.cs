@@ -10,6 +10,13 @@ internal static class ModelPreparation
 {
     public static Model Prepare(Model inference)
     {
+        // A step model written by rewrite or convert would be differentiated as if it were an inference model,
+        // which fails later with a message about parameters that says nothing of the cause.
+        if (inference.MetadataProps.LastOrDefault(e => e.Key == StepModelBuilder.FormKey) is { } form)
+        {
+            throw ImplicitRegException.BadInput(
+                $"this is a training-step model written by implicitreg ({StepModelBuilder.FormKey} = {form.Value}), not an inference model; give the inference model it was made from, train it as it is, or export its weights into an inference model first (implicitreg export, ModelExport.FromStepModel)");
+        }
         var model = Model.Load(inference.ToBytes());
         if (model.IrVersion < 4)
         {

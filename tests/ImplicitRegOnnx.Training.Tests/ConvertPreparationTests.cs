@@ -125,4 +125,17 @@ public class ConvertPreparationTests
         Assert.Equal("p2o.DynamicDimension.0", shape[0].Symbol);
         Assert.Equal([3L, 48L, 192L], shape.Skip(1).Select(d => d.Value!.Value));
     }
+
+    [Fact]
+    public void A_step_model_given_as_the_inference_model_is_refused_saying_what_it_is()
+    {
+        var options = new StepModelOptions { Gradient = new GradientModelOptions { Loss = LossKind.CrossEntropy, Penalty = new PenaltyOptions { Mode = PenaltyMode.None } } };
+        var step = StepModelBuilder.Build(Model.Load(TestPaths.Model("mlp_tanh.onnx")), options);
+        var error = Assert.Throws<ImplicitRegException>(() => StepModelBuilder.Build(step.Model, options));
+        Assert.Equal(ErrorKind.BadInput, error.Kind);
+        Assert.Contains("is a training-step model written by implicitreg (implicitreg.form = fused), not an inference model", error.Message, StringComparison.Ordinal);
+        // Its exported inference model (no implicitreg.* metadata) is an inference model again.
+        var exported = ModelExport.FromStepModel(step.Model, step.InitialState, "step");
+        StepModelBuilder.Build(exported, options);
+    }
 }
