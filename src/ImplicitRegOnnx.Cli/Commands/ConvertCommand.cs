@@ -81,7 +81,7 @@ internal static class ConvertCommand
         result.Error is ImplicitRegException ? result with { Message = ErrorHandling.OneLine(FlagNames.Apply(result.Message, context.Command)) } : result;
 
     private static string ToLine(ConversionResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Status switch { ConversionStatus.Ok => "ok", ConversionStatus.Unsupported => "unsupported", _ => "failed" }}: {r.Input}{(r.Output is null ? "" : " -> " + r.Output)} ({r.Message}; {r.Seconds:0.00} s)");
+        $"{r.Status switch { ConversionStatus.Ok => "ok", ConversionStatus.Unsupported => "unsupported", _ => "failed" }}: {r.Input}{(r.Output is null ? "" : " -> " + r.Output)} ({ErrorHandling.OneLine(r.Message)}; {r.Seconds:0.00} s)");
 
     /// <summary>The report: <c>{"tool_version": ..., "models": [...]}</c>, entries in input order.</summary>
     internal static string ToJson(ConversionReport report) => JsonOutput.Serialize(new Report(StepModelBuilder.ToolkitVersion, [.. report.Models.Select(r =>

@@ -27,7 +27,32 @@ internal static class WorkflowFiles
 
     /// <summary>Collapses a message to one line.</summary>
     public static string OneLine(string message) =>
-        string.Join(' ', message.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        VisibleControls(string.Join(' ', message.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+
+    /// <summary>
+    /// Control characters other than the line breaks <see cref="OneLine"/> joins (a tab, or an escape sequence
+    /// in a hostile model's node or tensor name, which would recolour or rewrite the terminal) shown as \uXXXX.
+    /// </summary>
+    private static string VisibleControls(string text)
+    {
+        if (!text.Any(char.IsControl))
+        {
+            return text;
+        }
+        var sb = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+            {
+                sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        return sb.ToString();
+    }
 
     /// <summary>
     /// Runs work about <paramref name="what"/> (a model file): the libraries see the loaded model, not
