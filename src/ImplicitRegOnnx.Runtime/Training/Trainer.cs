@@ -243,7 +243,7 @@ public sealed class Trainer : IDisposable
         _outputName = options.Step.Gradient.Output ?? inference.Graph.Outputs[0].Name;
         _loss = options.Step.Gradient.LossOutput is null ? options.Step.Gradient.Loss : null;
         _target = DataInput.TargetOf(_eval, _outputName, _loss is { } kind && kind.TargetIsClassIndex());
-        _microbatches = options.Step.Gradient.Penalty.Mode == PenaltyMode.None ? 1 : options.Step.Gradient.Penalty.Microbatches;
+        _microbatches = BatchBuffers.MicrobatchesOf(_step);
         _export = state => ModelExport.WithWeights(inference, state.Where(p => _step.Parameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), "trainer");
         _configuration = Configuration("model " + Sha256(inference.ToBytes()), options, world?.Size ?? 1);
         _fingerprint = Checkpoints.Fingerprint(_configuration);
